@@ -1,0 +1,24 @@
+# Compiler flags shared by every r1 target: warnings, the sanitizer build, CUDA language setup.
+# CUDA must be configured (architectures, standard, runtime) before any target is created.
+add_library(r1_flags INTERFACE)
+target_compile_options(r1_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare>)
+
+if(R1_SANITIZE)
+  target_compile_options(r1_flags INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+  target_link_options(r1_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
+if(R1_ENABLE_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)
+  endif()
+  # CMake 3.25 cannot compile .cu as C++20; headers shared with .cu files stay C++17-clean.
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  target_compile_definitions(r1_flags INTERFACE R1_WITH_CUDA=1)
+endif()

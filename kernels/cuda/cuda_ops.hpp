@@ -1,0 +1,14 @@
+// CUDA backend declarations (bf16/f32 kernels, cuBLAS GEMMs) and its runtime setup.
+#pragma once
+#include "core/tensor.hpp"
+#include "kernels/ops_types.hpp"
+
+namespace r1::ops::cuda {
+#include "kernels/op_signatures.inc"
+
+// Selects the GPU for this rank, creates the cuBLAS handle and registers the device allocator and
+// copy hooks with the Tensor layer. Throws r1::Error when no GPU is usable.
+void initialize(int local_rank);
+bool available();  // a device is present and usable
+void synchronize();
+}  // namespace r1::ops::cuda

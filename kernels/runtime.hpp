@@ -1,0 +1,25 @@
+// Process-wide start-up of the compute backends: Kokkos (host execution space), the BLAS thread
+// count, and the CUDA backend when built in and asked for. Held by main (and the test fixture) for
+// the life of the process so no other code touches Kokkos or CUDA initialisation.
+#pragma once
+#include <string>
+
+namespace r1 {
+
+class ComputeRuntime {
+ public:
+  // threads: host threads per rank for Kokkos (an OpenMP build) and BLAS.
+  ComputeRuntime(int& argc, char** argv, int threads);
+  ~ComputeRuntime();
+  ComputeRuntime(const ComputeRuntime&) = delete;
+  ComputeRuntime& operator=(const ComputeRuntime&) = delete;
+
+  // Starts the CUDA backend on GPU (local_rank mod device count); throws if unavailable.
+  static void enable_cuda(int local_rank);
+  static std::string host_description();  // e.g. "Kokkos 3.4.1 Serial, BLAS threads 1"
+
+ private:
+  bool owns_kokkos_ = false;
+};
+
+}  // namespace r1

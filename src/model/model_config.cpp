@@ -1,0 +1,103 @@
+// ModelConfig schema, validation and derived quantities.
+#include "model/model_config.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace r1 {
+
+void RopeScalingConfig::visit(ConfigVisitor& v) {
+  v.choice("type", type, {"none", "linear", "yarn"}, "RoPE context-extension method");
+  v.field("factor", factor, "scaling factor (positions / factor for linear; YaRN's s)", at_least(1.0));
+  v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN: pre-extension context", at_least(1));
+  v.field("beta_fast", beta_fast, "YaRN: high-frequency boundary (rotations)", greater_than(0));
+  v.field("beta_slow", beta_slow, "YaRN: low-frequency boundary (rotations)", greater_than(0));
+  v.field("mscale", mscale, "YaRN: magnitude scale of cos/sin", at_least(0));
+  v.field("mscale_all_dim", mscale_all_dim, "DeepSeek YaRN: attention softmax scale term (0 = off)", at_least(0));
+}
+
+void ModelConfig::visit(ConfigVisitor& v) {
+  v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama"}, "model family (HF model_type)");
+  v.field("vocab_size", vocab_size, "vocabulary size", at_least(2));
+  v.field("hidden_size", hidden_size, "residual stream width", at_least(1));
+  v.field("intermediate_size", intermediate_size, "dense SwiGLU width", at_least(1));
+  v.field("num_hidden_layers", num_hidden_layers, "decoder layers", at_least(1));
+  v.field("num_attention_heads", num_attention_heads, "attention heads", at_least(1));
+  v.field("num_key_value_heads", num_key_value_heads, "GQA key/value heads", at_least(1));
+  v.field("head_dim", head_dim, "GQA head width (0 = hidden_size / heads)", at_least(0));
+  v.field("attention_bias", attention_bias, "q/k/v projection bias (qwen2)");
+  v.field("q_lora_rank", q_lora_rank, "MLA query compression rank (0 = none)", at_least(0));
+  v.field("kv_lora_rank", kv_lora_rank, "MLA key/value latent width", at_least(1));
+  v.field("qk_nope_head_dim", qk_nope_head_dim, "MLA per-head non-rotary q/k width", at_least(1));
+  v.field("qk_rope_head_dim", qk_rope_head_dim, "MLA decoupled rotary width", at_least(2));
+  v.field("v_head_dim", v_head_dim, "MLA per-head value width", at_least(1));
+  v.field("n_routed_experts", n_routed_experts, "routed experts per MoE layer (0 = dense model)", at_least(0));
+  v.field("n_shared_experts", n_shared_experts, "shared experts per MoE layer", at_least(0));
+  v.field("num_experts_per_tok", num_experts_per_tok, "routed experts per token (top-k)", at_least(1));
+  v.field("moe_intermediate_size", moe_intermediate_size, "expert SwiGLU width", at_least(1));
+  v.field("n_group", n_group, "expert groups for group-limited routing", at_least(1));
+  v.field("topk_group", topk_group, "groups kept per token", at_least(1));
+  v.field("routed_scaling_factor", routed_scaling_factor, "scale of routed expert weights", greater_than(0));
+  v.field("norm_topk_prob", norm_topk_prob, "normalise the top-k weights");
+  v.choice("scoring_func", scoring_func, {"sigmoid", "softmax"}, "router affinity function");
+  v.field("first_k_dense_replace", first_k_dense_replace, "leading layers with a dense FFN", at_least(0));
+  v.field("moe_layer_freq", moe_layer_freq, "every k-th layer after the dense ones is MoE", at_least(1));
+  v.field("router_bias_update_speed", router_bias_update_speed, "aux-loss-free balancing bias step (gamma)", at_least(0));
+  v.field("seq_aux_loss_alpha", seq_aux_loss_alpha, "sequence-wise balance loss weight (0 = off)", at_least(0));
+  v.field("num_nextn_predict_layers", num_nextn_predict_layers, "multi-token prediction depth (0 = off)", at_least(0));
+  v.field("mtp_loss_weight", mtp_loss_weight, "weight of the MTP loss (lambda)", at_least(0));
+  v.field("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon", greater_than(0));
+  v.field("rope_theta", rope_theta, "RoPE base", greater_than(1));
+  v.field("rope_interleave", rope_interleave, "rotate adjacent pairs (DeepSeek) instead of halves");
+  section(v, "rope_scaling", rope_scaling, "RoPE scaling");
+  v.field("max_position_embeddings", max_position_embeddings, "longest position", at_least(1));
+  v.field("tie_word_embeddings", tie_word_embeddings, "share the embedding and the LM head");
+  v.field("initializer_range", initializer_range, "std of normal weight init", greater_than(0));
+}
+
+bool ModelConfig::is_moe_layer(int64_t layer) const {
+  return n_routed_experts > 0 && layer >= first_k_dense_replace && (layer % moe_layer_freq == 0);
+}
+
+double ModelConfig::softmax_scale() const {
+  double s = 1.0 / std::sqrt(double(is_mla() ? qk_head_dim() : gqa_head_dim()));
+  if (is_mla() && rope_scaling.type == "yarn" && rope_scaling.mscale_all_dim > 0 && rope_scaling.factor > 1) {
+    double m = 0.1 * rope_scaling.mscale_all_dim * std::log(rope_scaling.factor) + 1.0;
+    s *= m * m;
+  }
+  return s;
+}
+
+void ModelConfig::validate(const std::string& where) const {
+  auto fail = [&](const std::string& msg) { throw InputError(where + ": model." + msg); };
+  if (!is_mla()) {
+    if (hidden_size % num_attention_heads != 0 && head_dim == 0)
+      fail("num_attention_heads: " + std::to_string(num_attention_heads) + " does not divide hidden_size " +
+           std::to_string(hidden_size) + " (set head_dim)");
+    if (num_attention_heads % num_key_value_heads != 0)
+      fail("num_key_value_heads: " + std::to_string(num_key_value_heads) + " does not divide num_attention_heads " +
+           std::to_string(num_attention_heads));
+    if (gqa_head_dim() % 2) fail("head_dim: must be even for RoPE");
+    if (n_routed_experts > 0) fail("n_routed_experts: MoE layers need architecture deepseek_v3");
+    if (num_nextn_predict_layers > 0) fail("num_nextn_predict_layers: MTP needs architecture deepseek_v3");
+  } else if (qk_rope_head_dim % 2) {
+    fail("qk_rope_head_dim: must be even");
+  }
+  if (n_routed_experts > 0) {
+    if (num_experts_per_tok > n_routed_experts)
+      fail("num_experts_per_tok: " + std::to_string(num_experts_per_tok) + " exceeds n_routed_experts " +
+           std::to_string(n_routed_experts));
+    if (n_routed_experts % n_group != 0)
+      fail("n_group: " + std::to_string(n_group) + " does not divide n_routed_experts " + std::to_string(n_routed_experts));
+    if (topk_group > n_group) fail("topk_group: exceeds n_group");
+    if (topk_group * (n_routed_experts / n_group) < num_experts_per_tok)
+      fail("topk_group: the kept groups hold fewer experts than num_experts_per_tok");
+    if (n_group > 1 && n_routed_experts / n_group < 2)
+      fail("n_group: group-limited routing needs at least 2 experts per group");
+  }
+  if (first_k_dense_replace > num_hidden_layers) fail("first_k_dense_replace: exceeds num_hidden_layers");
+  if (rope_scaling.type != "none" && rope_scaling.factor < 1) fail("rope_scaling.factor: must be >= 1");
+}
+
+}  // namespace r1
