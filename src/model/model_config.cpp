@@ -19,7 +19,7 @@ void RopeScalingConfig::visit(ConfigVisitor& v) {
 
 void ModelConfig::visit(ConfigVisitor& v) {
   v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama"}, "model family (HF model_type)");
-  v.field("vocab_size", vocab_size, "vocabulary size", at_least(2));
+  v.field("vocab_size", vocab_size, "vocabulary size (0 = the tokenizer's)", at_least(0));
   v.field("hidden_size", hidden_size, "residual stream width", at_least(1));
   v.field("intermediate_size", intermediate_size, "dense SwiGLU width", at_least(1));
   v.field("num_hidden_layers", num_hidden_layers, "decoder layers", at_least(1));

@@ -1,0 +1,142 @@
+// Tokenizer encode/decode and vocabulary queries. Encoding: added tokens are cut out of the raw
+// text first; each remaining run is pre-tokenized, and each pre-token goes through the word
+// cache or the BPE merge loop.
+#include "io/tokenizer.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "io/bpe_byte_level.hpp"
+#include "io/bpe_utf8.hpp"
+
+namespace r1 {
+
+Tokenizer::Tokenizer(bpe::BpeModel model, bpe::PreTokenizer pre_tokenizer)
+    : model_(std::move(model)), pre_tokenizer_(std::move(pre_tokenizer)) {
+  rebuild_added_token_tables();
+}
+
+void Tokenizer::rebuild_added_token_tables() {
+  int64_t size = model_.id_limit();
+  for (const auto& t : added_tokens_) size = std::max<int64_t>(size, int64_t(t.id) + 1);
+  id_bytes_.assign(size_t(size), std::string());
+  added_token_index_.assign(size_t(size), -1);
+  for (int32_t id = 0; id < model_.id_limit(); ++id) {
+    const std::string& token = model_.token(id);
+    // Every token of a byte-level vocabulary maps back to bytes; one that does not (possible only
+    // in a hand-made file) decodes as its own text, like the Hugging Face ByteLevel decoder.
+    if (!bpe::from_byte_level(token, id_bytes_[size_t(id)])) id_bytes_[size_t(id)] = token;
+  }
+  for (size_t i = 0; i < added_tokens_.size(); ++i) {
+    const bpe::AddedToken& t = added_tokens_[i];
+    id_bytes_[size_t(t.id)] = t.content;  // an added token decodes to exactly the text it matched
+    added_token_index_[size_t(t.id)] = int32_t(i);
+  }
+  added_token_matcher_ = bpe::AddedTokenMatcher(added_tokens_);
+}
+
+int64_t Tokenizer::vocab_size() const { return int64_t(id_bytes_.size()); }
+
+int32_t Tokenizer::token_id(std::string_view token) const {
+  for (const auto& t : added_tokens_)
+    if (t.content == token) return t.id;
+  return model_.token_id(token);
+}
+
+const std::string& Tokenizer::token_string(int32_t id) const {
+  R1_CHECK(id >= 0 && id < vocab_size(), "token id ", id, " out of range [0, ", vocab_size(), ")");
+  const int32_t added = added_token_index_[size_t(id)];
+  if (added >= 0) return added_tokens_[size_t(added)].content;
+  return model_.token(id);
+}
+
+bool Tokenizer::is_special(int32_t id) const {
+  if (id < 0 || id >= vocab_size()) return false;
+  const int32_t added = added_token_index_[size_t(id)];
+  return added >= 0 && added_tokens_[size_t(added)].special;
+}
+
+void Tokenizer::set_eos_token(std::string_view token) {
+  const int32_t id = token_id(token);
+  R1_INPUT_CHECK(id >= 0, "eos token '", token, "' is not in the tokenizer vocabulary");
+  eos_id_ = id;
+}
+
+void Tokenizer::add_token_with_id(bpe::AddedToken token, const std::string& where) {
+  R1_INPUT_CHECK(!token.content.empty(), where, ": added token content is empty");
+  R1_INPUT_CHECK(token.id >= 0, where, ": added token '", token.content, "' has negative id ", token.id);
+  for (const auto& t : added_tokens_) {
+    R1_INPUT_CHECK(t.content != token.content, where, ": added token '", token.content, "' is listed twice");
+    R1_INPUT_CHECK(t.id != token.id, where, ": added tokens '", t.content, "' and '", token.content,
+                   "' share id ", token.id);
+  }
+  // The same id may name a BPE token only when it is the same text (as <|endoftext|> in GPT-2's
+  // vocab.json), so decoding stays unambiguous.
+  if (token.id < model_.id_limit() && !model_.token(token.id).empty()) {
+    const std::string& model_token = model_.token(token.id);
+    R1_INPUT_CHECK(model_token == token.content || model_token == bpe::to_byte_level(token.content), where,
+                   ": added token '", token.content, "' has id ", token.id, ", which the BPE vocabulary gives to '",
+                   model_token, "'");
+  }
+  added_tokens_.push_back(std::move(token));
+}
+
+void Tokenizer::add_special_tokens(const std::vector<std::string>& tokens) {
+  for (const std::string& content : tokens) {
+    R1_INPUT_CHECK(!content.empty(), "add_special_tokens: empty token");
+    R1_INPUT_CHECK(bpe::find_invalid_utf8(content) == std::string_view::npos, "add_special_tokens: token '",
+                   content, "' is not valid UTF-8");
+    auto existing = std::find_if(added_tokens_.begin(), added_tokens_.end(),
+                                 [&](const bpe::AddedToken& t) { return t.content == content; });
+    if (existing != added_tokens_.end()) {
+      existing->special = true;
+    } else {
+      const int32_t model_id = model_.token_id(content);
+      int32_t next_id = model_.id_limit();
+      for (const auto& t : added_tokens_) next_id = std::max(next_id, t.id + 1);
+      added_tokens_.push_back(bpe::AddedToken{content, model_id >= 0 ? model_id : next_id, true});
+    }
+  }
+  rebuild_added_token_tables();
+  if (eos_id_ < 0) eos_id_ = token_id("<|endoftext|>");
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, SpecialTokens special) const {
+  const size_t bad = bpe::find_invalid_utf8(text);
+  R1_INPUT_CHECK(bad == std::string_view::npos, "Tokenizer::encode: text is not valid UTF-8 (byte offset ", bad, ")");
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 1);
+  added_token_matcher_.split(text, special == SpecialTokens::parse, [&](std::string_view part, int32_t added_id) {
+    if (added_id >= 0)
+      ids.push_back(added_id);
+    else
+      encode_ordinary_text(part, ids);
+  });
+  return ids;
+}
+
+void Tokenizer::encode_ordinary_text(std::string_view text, std::vector<int32_t>& ids) const {
+  pre_tokenizer_.split(text, [&](std::string_view piece) { encode_piece(piece, ids); });
+}
+
+void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& ids) const {
+  if (cache_.find(piece, ids)) return;
+  const size_t first = ids.size();
+  model_.encode_word(piece, ids);
+  cache_.insert(piece, ids.data() + first, ids.data() + ids.size());
+}
+
+std::string Tokenizer::decode(const int32_t* ids, size_t count) const {
+  std::string text;
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t id = ids[i];
+    if (id >= 0 && size_t(id) < id_bytes_.size()) text += id_bytes_[size_t(id)];
+  }
+  return text;
+}
+
+std::string Tokenizer::decode(std::span<const int32_t> ids) const { return decode(ids.data(), ids.size()); }
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const { return decode(ids.data(), ids.size()); }
+
+}  // namespace r1

@@ -1,0 +1,91 @@
+// Tokenizer::save: writes a Hugging Face tokenizer.json (format of tokenizers >= 0.20: merges as
+// ["left", "right"] pairs). The pre-tokenizer is written as ByteLevel when it has no Split steps,
+// else as a Sequence of the Split steps followed by ByteLevel.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "io/tokenizer.hpp"
+
+namespace r1 {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json byte_level_json(bool add_prefix_space, bool trim_offsets, bool use_regex) {
+  return {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", trim_offsets},
+          {"use_regex", use_regex}};
+}
+
+ordered_json pre_tokenizer_json(const bpe::PreTokenizer& pre) {
+  ordered_json byte_level = byte_level_json(pre.add_prefix_space, true, pre.use_regex);
+  if (pre.splits.empty()) return byte_level;
+  ordered_json steps = ordered_json::array();
+  for (const bpe::SplitStep& step : pre.splits) {
+    const char* syntax = step.pattern.syntax() == bpe::PatternSyntax::regex ? "Regex" : "String";
+    steps.push_back({{"type", "Split"},
+                     {"pattern", {{syntax, step.pattern.pattern()}}},
+                     {"behavior", step.behavior == bpe::SplitBehavior::isolated ? "Isolated" : "Removed"},
+                     {"invert", step.invert}});
+  }
+  steps.push_back(std::move(byte_level));
+  return {{"type", "Sequence"}, {"pretokenizers", std::move(steps)}};
+}
+
+}  // namespace
+
+void Tokenizer::save(const std::string& path) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string file = fs::is_directory(path, ec) ? (fs::path(path) / "tokenizer.json").string() : path;
+
+  ordered_json added = ordered_json::array();
+  std::vector<const bpe::AddedToken*> by_id;
+  for (const auto& t : added_tokens_) by_id.push_back(&t);
+  std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  for (const bpe::AddedToken* t : by_id)
+    added.push_back({{"id", t->id},
+                     {"content", t->content},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", t->special}});
+
+  ordered_json vocab = ordered_json::object();
+  for (int32_t id = 0; id < model_.id_limit(); ++id)
+    if (!model_.token(id).empty()) vocab[model_.token(id)] = id;
+  ordered_json merges = ordered_json::array();
+  for (const auto& [left, right] : model_.merges()) merges.push_back({model_.token(left), model_.token(right)});
+
+  ordered_json root;
+  root["version"] = "1.0";
+  root["truncation"] = nullptr;
+  root["padding"] = nullptr;
+  root["added_tokens"] = std::move(added);
+  root["normalizer"] = nullptr;
+  root["pre_tokenizer"] = pre_tokenizer_json(pre_tokenizer_);
+  root["post_processor"] = ordered_json::parse(post_processor_json_);
+  root["decoder"] = byte_level_json(true, true, true);
+  root["model"] = {{"type", "BPE"},
+                   {"dropout", nullptr},
+                   {"unk_token", nullptr},
+                   {"continuing_subword_prefix", nullptr},
+                   {"end_of_word_suffix", nullptr},
+                   {"fuse_unk", false},
+                   {"byte_fallback", false},
+                   {"ignore_merges", model_.ignore_merges},
+                   {"vocab", std::move(vocab)},
+                   {"merges", std::move(merges)}};
+
+  std::ofstream out(file, std::ios::binary);
+  R1_INPUT_CHECK(out, file, ": cannot open for writing");
+  out << root.dump(2) << '\n';
+  out.close();
+  R1_INPUT_CHECK(out, file, ": write failed");
+}
+
+}  // namespace r1

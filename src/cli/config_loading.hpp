@@ -1,0 +1,15 @@
+// Loading a run config from a file or an embedded name, applying command-line overrides,
+// validating, and rendering the resolved YAML.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "rl/recipe_runner.hpp"
+
+namespace r1::cli {
+
+// `source` is a path to a YAML file, or the name of an embedded config (e.g. "tiny-r1").
+RecipeInputs load_recipe(const std::string& source, const std::vector<std::string>& overrides);
+std::string embedded_config_names();  // "tiny-pretrain, tiny-r1, ..."
+
+}  // namespace r1::cli

@@ -1,0 +1,72 @@
+// Grouped-query attention (Qwen2/Llama shape): fused q/k/v projection (the three weights, and the
+// three biases, are declared adjacently so they form one matrix), RoPE on q and k, causal attention,
+// output projection.
+#include "model/attention_gqa.hpp"
+
+#include "kernels/ops.hpp"
+#include "model/linear.hpp"
+
+namespace r1 {
+
+GqaAttention::GqaAttention(const ModelConfig& c, const std::string& prefix, ParamStore& store, const RopeTables& rope)
+    : store_(store), rope_(rope) {
+  heads_ = c.num_attention_heads;
+  kv_heads_ = c.num_key_value_heads;
+  head_dim_ = c.gqa_head_dim();
+  hidden_ = c.hidden_size;
+  scale_ = c.softmax_scale();
+  layout_ = c.rope_interleave ? ops::RopeLayout::interleaved : ops::RopeLayout::half;
+  const std::string p = prefix + ".self_attn.";
+  q_w_ = store.declare(p + "q_proj.weight", {heads_ * head_dim_, hidden_}, ParamInit::normal, true);
+  store.declare(p + "k_proj.weight", {kv_heads_ * head_dim_, hidden_}, ParamInit::normal, true);
+  v_w_ = store.declare(p + "v_proj.weight", {kv_heads_ * head_dim_, hidden_}, ParamInit::normal, true);
+  if (c.attention_bias) {
+    q_b_ = store.declare(p + "q_proj.bias", {heads_ * head_dim_}, ParamInit::zeros, false);
+    store.declare(p + "k_proj.bias", {kv_heads_ * head_dim_}, ParamInit::zeros, false);
+    v_b_ = store.declare(p + "v_proj.bias", {kv_heads_ * head_dim_}, ParamInit::zeros, false);
+  }
+  o_w_ = store.declare(p + "o_proj.weight", {hidden_, heads_ * head_dim_}, ParamInit::normal, true);
+}
+
+int64_t GqaAttention::qkv_width() const { return (heads_ + 2 * kv_heads_) * head_dim_; }
+
+Tensor GqaAttention::forward(const Tensor& x, const BatchLayout& batch, AttentionActs& a) const {
+  const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
+  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor b_qkv = q_b_ >= 0 ? store_.value_span(q_b_, v_b_, {qkv_width()}) : Tensor();
+  Tensor qkv = linear_forward(x, w_qkv, b_qkv);  // [N, (H + 2 Hkv) D]
+  a.x = x;
+  a.q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
+  a.k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+  a.v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+  ops::copy_columns(qkv, 0, a.q, 0, qw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw, a.k, 0, kw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw + kw, a.v, 0, kw, ops::Accumulate::no);
+  ops::rope_apply(a.q, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  ops::rope_apply(a.k, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  a.attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
+  a.lse = Tensor::empty({n, heads_}, x.dtype(), x.device());
+  ops::attention_forward(a.q, a.k, a.v, batch.seqs, scale_, a.attn, a.lse);
+  return linear_forward(a.attn.view({n, heads_ * head_dim_}), store_.value(o_w_));  // [N, d]
+}
+
+Tensor GqaAttention::backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& a) const {
+  const int64_t n = dy.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
+  Tensor dattn = linear_backward(dy, a.attn.view({n, heads_ * head_dim_}), store_.value(o_w_), store_.grad(o_w_)).view({n, heads_, head_dim_});  // [N, H D]
+  Tensor dq = Tensor::empty(a.q.shape(), dy.dtype(), dy.device());
+  Tensor dk = Tensor::empty(a.k.shape(), dy.dtype(), dy.device());
+  Tensor dv = Tensor::empty(a.v.shape(), dy.dtype(), dy.device());
+  ops::attention_backward(a.q, a.k, a.v, a.attn, a.lse, dattn, batch.seqs, scale_, dq, dk, dv);
+  ops::rope_apply(dq, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::inverse);
+  ops::rope_apply(dk, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::inverse);
+  Tensor dqkv = Tensor::empty({n, qkv_width()}, dy.dtype(), dy.device());
+  ops::copy_columns(dq, 0, dqkv, 0, qw, ops::Accumulate::no);
+  ops::copy_columns(dk, 0, dqkv, qw, kw, ops::Accumulate::no);
+  ops::copy_columns(dv, 0, dqkv, qw + kw, kw, ops::Accumulate::no);
+  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor dw_qkv = store_.grad_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor db_qkv = q_b_ >= 0 ? store_.grad_span(q_b_, v_b_, {qkv_width()}) : Tensor();
+  return linear_backward(dqkv, a.x, w_qkv, dw_qkv, db_qkv);
+}
+
+}  // namespace r1

@@ -1,0 +1,24 @@
+// GqaAttention: multi-head / grouped-query attention with RoPE (Qwen2 and Llama layouts).
+#pragma once
+#include "model/attention.hpp"
+#include "kernels/ops_types.hpp"
+
+namespace r1 {
+
+class GqaAttention final : public Attention {
+ public:
+  GqaAttention(const ModelConfig& c, const std::string& prefix, ParamStore& store, const RopeTables& rope);
+  Tensor forward(const Tensor& x, const BatchLayout& batch, AttentionActs& acts) const override;
+  Tensor backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& acts) const override;
+
+ private:
+  int64_t qkv_width() const;
+  ParamStore& store_;
+  const RopeTables& rope_;
+  int64_t heads_ = 0, kv_heads_ = 0, head_dim_ = 0, hidden_ = 0;
+  double scale_ = 1;
+  ops::RopeLayout layout_ = ops::RopeLayout::half;
+  int q_w_ = -1, v_w_ = -1, q_b_ = -1, v_b_ = -1, o_w_ = -1;
+};
+
+}  // namespace r1

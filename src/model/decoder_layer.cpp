@@ -1,0 +1,49 @@
+// DecoderLayer forward/backward.
+#include "model/decoder_layer.hpp"
+
+#include "kernels/ops.hpp"
+
+namespace r1 {
+
+DecoderLayer::DecoderLayer(const ModelConfig& c, int64_t layer_index, const std::string& prefix, ParamStore& store,
+                           const RopeTables& rope, ExpertRange experts)
+    : store_(store), eps_(c.rms_norm_eps) {
+  input_norm_ = store.declare(prefix + ".input_layernorm.weight", {c.hidden_size}, ParamInit::ones, false);
+  attn_ = make_attention(c, prefix, store, rope);
+  post_norm_ = store.declare(prefix + ".post_attention_layernorm.weight", {c.hidden_size}, ParamInit::ones, false);
+  ffn_ = make_feed_forward(c, layer_index, prefix, store, experts);
+}
+
+Tensor DecoderLayer::forward(const Tensor& x, const BatchLayout& batch, LayerActs& a) const {
+  const int64_t n = x.rows();
+  a.x = x;
+  a.h1 = Tensor::empty(x.shape(), x.dtype(), x.device());
+  a.rstd1 = Tensor::empty({n}, x.dtype(), x.device());
+  ops::rmsnorm_forward(x, store_.value(input_norm_), eps_, a.h1, a.rstd1);
+  Tensor attn_out = attn_->forward(a.h1, batch, a.attn);  // [N, d]
+  a.x2 = Tensor::empty(x.shape(), x.dtype(), x.device());
+  ops::add(x, attn_out, a.x2);
+  a.h2 = Tensor::empty(x.shape(), x.dtype(), x.device());
+  a.rstd2 = Tensor::empty({n}, x.dtype(), x.device());
+  ops::rmsnorm_forward(a.x2, store_.value(post_norm_), eps_, a.h2, a.rstd2);
+  Tensor out = ffn_->forward(a.h2, batch, a.ffn);  // [N, d]
+  ops::add(out, a.x2, out);
+  return out;
+}
+
+Tensor DecoderLayer::backward(const Tensor& dy, const BatchLayout& batch, LayerActs& a) const {
+  // out = x2 + ffn(norm2(x2)),  x2 = x + attn(norm1(x))
+  Tensor dh2 = ffn_->backward(dy, batch, a.ffn);
+  Tensor dx2 = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  Tensor dw_post = store_.grad(post_norm_);
+  ops::rmsnorm_backward(dh2, a.x2, store_.value(post_norm_), a.rstd2, dx2, dw_post);
+  ops::add(dx2, dy, dx2);
+  Tensor dh1 = attn_->backward(dx2, batch, a.attn);
+  Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  Tensor dw_in = store_.grad(input_norm_);
+  ops::rmsnorm_backward(dh1, a.x, store_.value(input_norm_), a.rstd1, dx, dw_in);
+  ops::add(dx, dx2, dx);
+  return dx;
+}
+
+}  // namespace r1

@@ -1,0 +1,80 @@
+// RoPE tables: base frequencies theta^(-2i/d), linear scaling (positions / factor) and YaRN
+// (blend of interpolated and extrapolated frequencies by a linear ramp between the beta_fast and
+// beta_slow correction dimensions, cos/sin scaled by the mscale attention factor).
+#include "model/rope_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace r1 {
+
+namespace {
+double yarn_get_mscale(double scale, double mscale) {
+  if (scale <= 1) return 1.0;
+  return 0.1 * mscale * std::log(scale) + 1.0;
+}
+double find_correction_dim(double num_rotations, double dim, double base, double max_pos) {
+  return (dim * std::log(max_pos / (num_rotations * 2 * M_PI))) / (2 * std::log(base));
+}
+}  // namespace
+
+std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* attention_factor) {
+  const int64_t dim = c.rope_dim();
+  const double base = c.rope_theta;
+  const auto& rs = c.rope_scaling;
+  std::vector<double> inv(size_t(dim / 2));
+  for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = 1.0 / std::pow(base, double(2 * i) / double(dim));
+  double factor = 1.0;
+  if (rs.type == "linear") {
+    for (double& f : inv) f /= rs.factor;
+  } else if (rs.type == "yarn") {
+    double low = std::floor(find_correction_dim(rs.beta_fast, double(dim), base, double(rs.original_max_position_embeddings)));
+    double high = std::ceil(find_correction_dim(rs.beta_slow, double(dim), base, double(rs.original_max_position_embeddings)));
+    low = std::max(low, 0.0);
+    high = std::min(high, double(dim - 1));
+    if (low == high) high += 0.001;
+    for (int64_t i = 0; i < dim / 2; ++i) {
+      double ramp = std::clamp((double(i) - low) / (high - low), 0.0, 1.0);
+      double extrapolation_weight = 1.0 - ramp;
+      double interp = inv[size_t(i)] / rs.factor;
+      inv[size_t(i)] = interp * (1 - extrapolation_weight) + inv[size_t(i)] * extrapolation_weight;
+    }
+    if (rs.mscale_all_dim > 0) factor = yarn_get_mscale(rs.factor, rs.mscale) / yarn_get_mscale(rs.factor, rs.mscale_all_dim);
+    else factor = yarn_get_mscale(rs.factor, rs.mscale);
+  }
+  if (attention_factor) *attention_factor = factor;
+  return inv;
+}
+
+RopeTables make_rope_tables(const ModelConfig& c, DType dtype, Device device) {
+  double factor = 1.0;
+  auto inv = rope_inverse_frequencies(c, &factor);
+  const int64_t half = int64_t(inv.size()), positions = c.max_position_embeddings;
+  Tensor cos64 = Tensor::empty({positions, half}, DType::f64), sin64 = Tensor::empty({positions, half}, DType::f64);
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      // Angles in float like transformers (inv_freq float32 times position), then cos/sin.
+      double angle = double(float(double(p) * float(inv[size_t(i)])));
+      cos64.data<double>()[p * half + i] = std::cos(angle) * factor;
+      sin64.data<double>()[p * half + i] = std::sin(angle) * factor;
+    }
+  RopeTables t;
+  t.cos = Tensor::empty({positions, half}, dtype);
+  t.sin = Tensor::empty({positions, half}, dtype);
+  for (int64_t i = 0; i < positions * half; ++i) {
+    if (dtype == DType::f64) {
+      t.cos.data<double>()[i] = cos64.data<double>()[i];
+      t.sin.data<double>()[i] = sin64.data<double>()[i];
+    } else {
+      t.cos.data<float>()[i] = float(cos64.data<double>()[i]);
+      t.sin.data<float>()[i] = float(sin64.data<double>()[i]);
+    }
+  }
+  if (device != Device::host) {
+    t.cos = t.cos.to(device);
+    t.sin = t.sin.to(device);
+  }
+  return t;
+}
+
+}  // namespace r1

@@ -1,0 +1,28 @@
+// RunContext: what every stage of a recipe shares — the resolved config, the data-parallel
+// communicator, the tokenizer, the current policy model and the metrics log.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "io/tokenizer.hpp"
+#include "model/model.hpp"
+#include "parallel/comm.hpp"
+#include "rl/metrics.hpp"
+#include "rl/run_config.hpp"
+
+namespace r1 {
+
+struct RunContext {
+  const RunConfig& config;
+  std::string config_file;   // for messages
+  Comm world;                // every rank of the job
+  Comm dp;                   // ranks holding the same model shard (data parallel)
+  Tokenizer tokenizer;
+  std::unique_ptr<Model> model;
+  MetricsLog metrics;
+  int64_t global_step = 0;   // optimizer steps over the whole recipe
+  DType dtype = DType::f32;
+  Device device = Device::host;
+};
+
+}  // namespace r1

@@ -1,0 +1,141 @@
+// sft_step and the pretrain/sft stage loop.
+#include "rl/stages/sft_stage.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/log.hpp"
+#include "core/rng.hpp"
+#include "kernels/ops.hpp"
+#include "rl/data/epoch_sampler.hpp"
+#include "rl/grad_sync.hpp"
+
+namespace r1 {
+
+namespace {
+// This rank's contiguous share of the global batch.
+std::vector<const Example*> my_share(const std::vector<const Example*>& global, int rank, int ranks) {
+  size_t n = global.size(), begin = n * size_t(rank) / size_t(ranks), end = n * size_t(rank + 1) / size_t(ranks);
+  return std::vector<const Example*>(global.begin() + long(begin), global.begin() + long(end));
+}
+
+Tensor filled(int64_t n, double value, DType dtype, Device device) {
+  Tensor t = Tensor::empty({n}, dtype, device);
+  ops::fill(t, value);
+  return t;
+}
+}  // namespace
+
+SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
+                      const std::vector<const Example*>& global_batch, LossOn loss_on) {
+  Model& model = *ctx.model;
+  const ModelConfig& mc = model.config();
+  const int64_t depths = mc.mtp_loss_weight > 0 ? mc.num_nextn_predict_layers : 0;
+
+  // 1. This rank's examples, cut into micro-batches.
+  std::vector<const Example*> mine = my_share(global_batch, ctx.dp.rank(), ctx.dp.size());
+  std::vector<TokenBatch> micro;
+  for (size_t i = 0; i < mine.size(); i += size_t(stage.micro_batch_size)) {
+    std::vector<const Example*> part(mine.begin() + long(i),
+                                     mine.begin() + long(std::min(mine.size(), i + size_t(stage.micro_batch_size))));
+    micro.push_back(build_token_batch(part, loss_on, stage.seq_len));
+  }
+
+  // 2. Loss normalisation over the whole global batch: counts of targets (main and per MTP depth).
+  std::vector<int64_t> counts(size_t(2 + depths), 0);  // [tokens, targets, mtp targets per depth]
+  for (auto& b : micro) {
+    counts[0] += b.size();
+    counts[1] += count_targets(b);
+    for (int64_t k = 1; k <= depths; ++k) counts[size_t(1 + k)] += count_mtp_targets(b, k);
+  }
+  ctx.dp.allreduce(counts);
+  const double main_weight = 1.0 / double(std::max<int64_t>(1, counts[1]));
+
+  // 3. Forward and backward per micro-batch; gradients accumulate in the flat buffer.
+  model.params().zero_grads();
+  std::vector<double> sums(3, 0.0);  // [sum -logp, sum of weighted mtp loss, aux]
+  std::vector<std::vector<int64_t>> load;
+  for (auto& b : micro) {
+    b.aux_loss_weight = 1.0 / double(global_batch.size());
+    ModelActs acts;
+    ModelOutput out = model.forward(b, acts, ForwardMode::train);
+    Tensor dlogp = filled(b.size(), -main_weight, model.dtype(), model.device());
+    std::vector<Tensor> mtp_dlogp;
+    for (int64_t k = 1; k <= depths && !out.mtp_logp.empty(); ++k) {
+      double w = mc.mtp_loss_weight / double(depths) / double(std::max<int64_t>(1, counts[size_t(1 + k)]));
+      mtp_dlogp.push_back(filled(b.size(), -w, model.dtype(), model.device()));
+      sums[1] += -w * ops::sum(out.mtp_logp[size_t(k - 1)]);
+    }
+    model.backward(acts, dlogp, mtp_dlogp);
+    sums[0] += -ops::sum(out.logp);
+    sums[2] += out.aux_loss;
+    auto l = model.expert_load(acts);
+    if (load.empty()) load = l;
+    else
+      for (size_t i = 0; i < l.size(); ++i)
+        for (size_t e = 0; e < l[i].size(); ++e) load[i][e] += l[i][e];
+  }
+
+  // 4. Gradients summed over data-parallel replicas, then clip + AdamW, then router balance.
+  SftStepStats st;
+  st.grad_norm = synchronize_gradients(ctx, model);
+  if (std::isfinite(st.grad_norm)) {
+    st.lr = opt.step(st.grad_norm);
+  } else {
+    st.skipped = true;
+    st.lr = 0;
+  }
+  if (model.local_moe_layers() > 0) {
+    reduce_expert_load(ctx, load, model.local_moe_layers(), mc.n_routed_experts);
+    model.update_router_bias(load);
+  }
+
+  // 5. Statistics for the whole job.
+  ctx.dp.allreduce(sums);
+  st.loss = sums[0] * main_weight;
+  st.mtp_loss = depths ? sums[1] / mc.mtp_loss_weight : 0.0;
+  st.aux_loss = sums[2];
+  st.tokens = counts[0];
+  st.target_tokens = counts[1];
+  return st;
+}
+
+void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& examples) {
+  const LossOn loss_on = stage.kind == "pretrain" ? LossOn::all_tokens : LossOn::response_tokens;
+  const std::string name = stage.display_name();
+  Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
+  EpochSampler sampler(int64_t(examples.size()), uint64_t(ctx.config.seed) ^ hash_string(name));
+  Progress progress(stage.steps);
+  int64_t consecutive_skips = 0;
+  log_info(name, ": ", examples.size(), " examples, ", stage.steps, " steps of ", stage.batch_size, " sequences");
+  for (int64_t step = 1; step <= stage.steps; ++step) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<const Example*> batch;
+    for (int64_t i : sampler.next(stage.batch_size)) batch.push_back(&examples[size_t(i)]);
+    SftStepStats st = sft_step(ctx, opt, stage, batch, loss_on);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++ctx.global_step;
+    progress.set_done(step);
+    consecutive_skips = st.skipped ? consecutive_skips + 1 : 0;
+    R1_CHECK(consecutive_skips < 5, name, ": ", consecutive_skips,
+             " consecutive steps with a non-finite gradient; stopping before anything non-finite is saved");
+    double tps = double(st.tokens) / std::max(1e-9, seconds);
+    nlohmann::json rec = {{"stage", name},      {"kind", stage.kind},          {"step", step},
+                          {"global_step", ctx.global_step}, {"loss", st.loss}, {"lr", st.lr},
+                          {"grad_norm", st.grad_norm},     {"tokens", st.tokens}, {"tokens_per_s", tps},
+                          {"step_time_s", seconds},        {"skipped", st.skipped}};
+    if (st.mtp_loss != 0) rec["mtp_loss"] = st.mtp_loss;
+    if (st.aux_loss != 0) rec["aux_loss"] = st.aux_loss;
+    ctx.metrics.write(rec);
+    if (step % stage.log_every == 0 || step == stage.steps) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-10s step %5lld/%-5lld loss %.4f  lr %.2e  gnorm %.3f  tok/s %s  ETA %s%s",
+                    name.c_str(), (long long)step, (long long)stage.steps, st.loss, st.lr, st.grad_norm,
+                    format_count(tps).c_str(), progress.eta_text().c_str(), st.skipped ? "  (skipped: non-finite)" : "");
+      log_info(line);
+    }
+  }
+}
+
+}  // namespace r1

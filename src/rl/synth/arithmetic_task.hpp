@@ -1,0 +1,25 @@
+// The synthetic arithmetic task: problems are a pure function of (seed, split, index); the train
+// and held-out splits are disjoint by construction (a hash of the problem text decides its split).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rl/synth/synth_config.hpp"
+
+namespace r1 {
+
+enum class SynthSplit { train, heldout };
+
+struct SynthProblem {
+  std::string question;   // "47+38-19"
+  std::string reasoning;  // "47+38=85 85-19=66"
+  std::string answer;     // "66"
+};
+
+SynthSplit synth_split_from_name(const std::string& name);
+SynthProblem make_synth_problem(const SynthConfig& c, uint64_t seed, SynthSplit split, int64_t index);
+// Plain-text documents for pretraining and tokenizer training (worked problems in a few styles).
+std::string make_synth_document(const SynthConfig& c, uint64_t seed, int64_t index);
+
+}  // namespace r1

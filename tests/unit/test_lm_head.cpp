@@ -1,0 +1,206 @@
+// Chunked LM head with softmax cross-entropy: logp / lse / entropy against a naive float64
+// full-logits reference, independence from the chunk size, ignored targets, logit_scale, and the
+// backward (dh, dw) against central finite differences of L = sum(r * logp) in float64.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+#include "common/test_support.hpp"
+#include "kernels/ops.hpp"
+
+using namespace r1;
+using namespace r1::test;
+
+namespace {
+
+struct HeadOutputs {
+  Tensor logp, lse, entropy;
+};
+
+HeadOutputs head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double scale, int64_t chunk,
+                         bool with_entropy = true) {
+  const int64_t n = h.rows();
+  HeadOutputs o{Tensor::zeros({n}, h.dtype()), Tensor::zeros({n}, h.dtype()),
+                with_entropy ? Tensor::zeros({n}, h.dtype()) : Tensor()};
+  ops::lm_head_forward(h, w, targets, scale, chunk, o.logp, o.lse, o.entropy);
+  return o;
+}
+
+struct NaiveHead {
+  std::vector<double> logp, lse, entropy;
+};
+
+// Full [N, V] logits in float64, log-softmax by the textbook formula.
+NaiveHead naive_head(const Tensor& h, const Tensor& w, const Tensor& targets, double scale) {
+  const int64_t n = h.rows(), v = w.rows(), d = h.cols();
+  auto hv = to_f64_vector(h), wv = to_f64_vector(w);
+  const int32_t* t = targets.data<int32_t>();
+  NaiveHead out;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> z(static_cast<size_t>(v));
+    for (int64_t j = 0; j < v; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < d; ++p) s += hv[size_t(i * d + p)] * wv[size_t(j * d + p)];
+      z[size_t(j)] = scale * s;
+    }
+    double denom = 0;
+    for (double zj : z) denom += std::exp(zj);
+    const double lse = std::log(denom);
+    double entropy = 0;
+    for (double zj : z) entropy -= std::exp(zj) / denom * std::log(std::exp(zj) / denom);
+    out.lse.push_back(lse);
+    out.entropy.push_back(entropy);
+    out.logp.push_back(t[i] < 0 ? 0.0 : z[size_t(t[i])] - lse);
+  }
+  return out;
+}
+
+// Targets in [0, V) with rows 2 and 6 ignored (-1).
+Tensor make_targets(int64_t n, int64_t v, uint64_t seed) {
+  Tensor t = random_ints({n}, 0, v, seed);
+  if (n > 2) t.data<int32_t>()[2] = -1;
+  if (n > 6) t.data<int32_t>()[6] = -1;
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(test_lm_head)
+
+BOOST_AUTO_TEST_CASE(forward_matches_naive_reference) {
+  const int64_t n = 9, v = 23, d = 6;
+  Tensor targets = make_targets(n, v, 1);
+  for (DType dt : {DType::f32, DType::f64})
+    for (double scale : {1.0, 0.7}) {
+      Tensor h = random_tensor({n, d}, dt, 2), w = random_tensor({v, d}, dt, 3);
+      auto ref = naive_head(h, w, targets, scale);
+      auto o = head_forward(h, w, targets, scale, 4);
+      const double tol = dt == DType::f32 ? 2e-6 : 1e-13;
+      BOOST_TEST(rel_error(to_f64_vector(o.logp), ref.logp) < tol, "scale=" << scale);
+      BOOST_TEST(rel_error(to_f64_vector(o.lse), ref.lse) < tol);
+      BOOST_TEST(rel_error(to_f64_vector(o.entropy), ref.entropy) < tol);
+      // Without an entropy tensor the other outputs are unchanged.
+      auto no_entropy = head_forward(h, w, targets, scale, 4, false);
+      BOOST_TEST((to_f64_vector(no_entropy.logp) == to_f64_vector(o.logp)));
+      BOOST_TEST((to_f64_vector(no_entropy.lse) == to_f64_vector(o.lse)));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(large_logits_stay_finite) {
+  // Logits of order 1e3 overflow exp without the max subtraction.
+  const int64_t n = 4, v = 8, d = 3;
+  Tensor targets = random_ints({n}, 0, v, 4);
+  Tensor h = random_tensor({n, d}, DType::f64, 5, 30.0), w = random_tensor({v, d}, DType::f64, 6, 30.0);
+  auto o = head_forward(h, w, targets, 1.0, 2);
+  for (double x : to_f64_vector(o.logp)) BOOST_TEST((std::isfinite(x) && x <= 0));
+  for (double x : to_f64_vector(o.entropy)) BOOST_TEST((std::isfinite(x) && x >= 0));
+  BOOST_TEST(max_abs(o.lse) > 100.0);
+}
+
+BOOST_AUTO_TEST_CASE(chunk_size_does_not_change_results) {
+  const int64_t n = 11, v = 17, d = 8;
+  Tensor targets = make_targets(n, v, 7);
+  for (DType dt : {DType::f32, DType::f64}) {
+    const double tol = dt == DType::f32 ? 1e-6 : 1e-14;
+    Tensor h = random_tensor({n, d}, dt, 8), w = random_tensor({v, d}, dt, 9);
+    Tensor dlogp = random_tensor({n}, dt, 10);
+    auto whole = head_forward(h, w, targets, 0.9, n);
+    Tensor dh_whole = Tensor::zeros({n, d}, dt), dw_whole = Tensor::zeros({v, d}, dt);
+    ops::lm_head_backward(h, w, targets, whole.lse, dlogp, 0.9, n, dh_whole, dw_whole);
+    for (int64_t chunk : {int64_t(1), int64_t(3), n + 5}) {
+      auto o = head_forward(h, w, targets, 0.9, chunk);
+      BOOST_TEST(rel_error(o.logp, whole.logp) < tol, "chunk=" << chunk);
+      BOOST_TEST(rel_error(o.lse, whole.lse) < tol);
+      BOOST_TEST(rel_error(o.entropy, whole.entropy) < tol);
+      Tensor dh = Tensor::zeros({n, d}, dt), dw = Tensor::zeros({v, d}, dt);
+      ops::lm_head_backward(h, w, targets, o.lse, dlogp, 0.9, chunk, dh, dw);
+      BOOST_TEST(rel_error(dh, dh_whole) < tol);
+      BOOST_TEST(rel_error(dw, dw_whole) < tol);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(ignored_targets_contribute_nothing) {
+  const int64_t n = 8, v = 12, d = 5;
+  Tensor targets = make_targets(n, v, 11);
+  Tensor h = random_tensor({n, d}, DType::f64, 12), w = random_tensor({v, d}, DType::f64, 13);
+  auto o = head_forward(h, w, targets, 1.0, 3);
+  BOOST_TEST(o.logp.data<double>()[2] == 0.0);
+  BOOST_TEST(o.logp.data<double>()[6] == 0.0);
+  // Non-zero upstream gradient on ignored rows: dh rows are 0 and dw equals the run with those rows' dlogp zeroed.
+  Tensor dlogp = random_tensor({n}, DType::f64, 14);
+  Tensor dh = random_tensor({n, d}, DType::f64, 15), dw = Tensor::zeros({v, d}, DType::f64);
+  ops::lm_head_backward(h, w, targets, o.lse, dlogp, 1.0, 3, dh, dw);
+  for (int64_t j = 0; j < d; ++j) {
+    BOOST_TEST(dh.data<double>()[2 * d + j] == 0.0);
+    BOOST_TEST(dh.data<double>()[6 * d + j] == 0.0);
+  }
+  Tensor dlogp_masked = dlogp.clone();
+  dlogp_masked.data<double>()[2] = 0.0;
+  dlogp_masked.data<double>()[6] = 0.0;
+  Tensor dh2 = Tensor::zeros({n, d}, DType::f64), dw2 = Tensor::zeros({v, d}, DType::f64);
+  ops::lm_head_backward(h, w, targets, o.lse, dlogp_masked, 1.0, 3, dh2, dw2);
+  BOOST_TEST(rel_error(dw, dw2) < 1e-14);
+  BOOST_TEST(max_abs(dw) > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(backward_matches_finite_differences) {
+  const int64_t n = 7, v = 13, d = 5;
+  Tensor targets = make_targets(n, v, 21);
+  for (double scale : {1.0, 0.7}) {
+    Tensor h = random_tensor({n, d}, DType::f64, 22), w = random_tensor({v, d}, DType::f64, 23);
+    Tensor r = random_tensor({n}, DType::f64, 24);
+    auto loss = [&]() {
+      auto o = head_forward(h, w, targets, scale, 3, false);
+      auto lp = to_f64_vector(o.logp), rv = to_f64_vector(r);
+      double l = 0;
+      for (int64_t i = 0; i < n; ++i) l += rv[size_t(i)] * lp[size_t(i)];
+      return l;
+    };
+    auto o = head_forward(h, w, targets, scale, 3);
+    Tensor dh = random_tensor({n, d}, DType::f64, 25);  // overwritten
+    Tensor dw = random_tensor({v, d}, DType::f64, 26);  // accumulated into
+    Tensor dw0 = dw.clone();
+    ops::lm_head_backward(h, w, targets, o.lse, r, scale, 3, dh, dw);
+    ops::axpy(-1.0, dw0, dw);
+    auto gh = check_gradient(h, loss, dh, n * d);
+    auto gw = check_gradient(w, loss, dw, v * d);
+    BOOST_TEST(gh.rel_error < 1e-7, "scale=" << scale << " dh err=" << gh.rel_error);
+    BOOST_TEST(gw.rel_error < 1e-7, "scale=" << scale << " dw err=" << gw.rel_error);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(f32_matches_f64) {
+  const int64_t n = 20, v = 40, d = 16;
+  Tensor targets = make_targets(n, v, 31);
+  Tensor h64 = random_tensor({n, d}, DType::f64, 32, 0.5), w64 = random_tensor({v, d}, DType::f64, 33, 0.5);
+  Tensor dlogp64 = random_tensor({n}, DType::f64, 34);
+  std::vector<HeadOutputs> outs;
+  std::vector<Tensor> dhs, dws;
+  for (DType dt : {DType::f32, DType::f64}) {
+    Tensor h = cast(h64, dt), w = cast(w64, dt);
+    outs.push_back(head_forward(h, w, targets, 0.8, 6));
+    Tensor dh = Tensor::zeros({n, d}, dt), dw = Tensor::zeros({v, d}, dt);
+    ops::lm_head_backward(h, w, targets, outs.back().lse, cast(dlogp64, dt), 0.8, 6, dh, dw);
+    dhs.push_back(dh);
+    dws.push_back(dw);
+  }
+  BOOST_TEST(rel_error(outs[0].logp, outs[1].logp) < 1e-5);
+  BOOST_TEST(rel_error(outs[0].lse, outs[1].lse) < 1e-5);
+  BOOST_TEST(rel_error(outs[0].entropy, outs[1].entropy) < 1e-5);
+  BOOST_TEST(rel_error(dhs[0], dhs[1]) < 1e-5);
+  BOOST_TEST(rel_error(dws[0], dws[1]) < 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_targets_outside_the_vocabulary) {
+  const int64_t n = 3, v = 5, d = 2;
+  Tensor h = random_tensor({n, d}, DType::f64, 41), w = random_tensor({v, d}, DType::f64, 42);
+  Tensor targets = Tensor::from_vector(std::vector<int32_t>{0, 5, 1});
+  BOOST_CHECK_THROW(head_forward(h, w, targets, 1.0, 2), Error);
+  Tensor dh = Tensor::zeros({n, d}, DType::f64), dw = Tensor::zeros({v, d}, DType::f64);
+  BOOST_CHECK_THROW(ops::lm_head_backward(h, w, targets, Tensor::zeros({n}, DType::f64),
+                                          Tensor::zeros({n}, DType::f64), 1.0, 2, dh, dw),
+                    Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
