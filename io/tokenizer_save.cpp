@@ -55,9 +55,13 @@ void Tokenizer::save(const std::string& path) const {
                      {"normalized", false},
                      {"special", t->special}});
 
+  // Appended straight to the ordered map's underlying vector: operator[] would search it for each
+  // key (quadratic for a 150k-token vocabulary); the keys are unique already.
   ordered_json vocab = ordered_json::object();
+  auto& vocab_entries = vocab.get_ref<ordered_json::object_t&>();
+  vocab_entries.reserve(size_t(model_.token_count()));
   for (int32_t id = 0; id < model_.id_limit(); ++id)
-    if (!model_.token(id).empty()) vocab[model_.token(id)] = id;
+    if (!model_.token(id).empty()) vocab_entries.emplace_back(model_.token(id), id);
   ordered_json merges = ordered_json::array();
   for (const auto& [left, right] : model_.merges()) merges.push_back({model_.token(left), model_.token(right)});
 

@@ -39,9 +39,10 @@ Tensor GqaAttention::forward(const Tensor& x, const BatchLayout& batch, Attentio
   a.q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
   a.k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
   a.v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
-  ops::copy_columns(qkv, 0, a.q, 0, qw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw, a.k, 0, kw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw + kw, a.v, 0, kw, ops::Accumulate::no);
+  Tensor q2 = a.q.view({n, qw}), k2 = a.k.view({n, kw}), v2 = a.v.view({n, kw});
+  ops::copy_columns(qkv, 0, q2, 0, qw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw, k2, 0, kw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw + kw, v2, 0, kw, ops::Accumulate::no);
   ops::rope_apply(a.q, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   ops::rope_apply(a.k, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   a.attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
@@ -60,9 +61,9 @@ Tensor GqaAttention::backward(const Tensor& dy, const BatchLayout& batch, Attent
   ops::rope_apply(dq, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::inverse);
   ops::rope_apply(dk, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::inverse);
   Tensor dqkv = Tensor::empty({n, qkv_width()}, dy.dtype(), dy.device());
-  ops::copy_columns(dq, 0, dqkv, 0, qw, ops::Accumulate::no);
-  ops::copy_columns(dk, 0, dqkv, qw, kw, ops::Accumulate::no);
-  ops::copy_columns(dv, 0, dqkv, qw + kw, kw, ops::Accumulate::no);
+  ops::copy_columns(dq.view({n, qw}), 0, dqkv, 0, qw, ops::Accumulate::no);
+  ops::copy_columns(dk.view({n, kw}), 0, dqkv, qw, kw, ops::Accumulate::no);
+  ops::copy_columns(dv.view({n, kw}), 0, dqkv, qw + kw, kw, ops::Accumulate::no);
   Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor dw_qkv = store_.grad_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor db_qkv = q_b_ >= 0 ? store_.grad_span(q_b_, v_b_, {qkv_width()}) : Tensor();

@@ -19,7 +19,9 @@ Tensor host_i32(const std::vector<int32_t>& v) { return Tensor::from_vector(v, {
 
 Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard)
     : config_(config), shard_(shard), dtype_(dtype), device_(device) {
+  config_.validate("model config");
   const int64_t L = config_.num_hidden_layers, d = config_.hidden_size, V = config_.vocab_size;
+  R1_CHECK(V >= 2, "model: vocab_size ", V, " must be resolved (>= 2) before building the model");
   if (shard_.layer_end < 0) shard_.layer_end = L;
   if (shard_.experts.end < 0) shard_.experts.end = config_.n_routed_experts;
   R1_CHECK(0 <= shard_.layer_begin && shard_.layer_begin <= shard_.layer_end && shard_.layer_end <= L, "layer range [",

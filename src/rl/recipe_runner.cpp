@@ -54,7 +54,7 @@ void write_text_file(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
-void run_recipe(const RecipeInputs& in, const Comm& world) {
+RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   const RunConfig& c = in.config;
   c.validate(in.config_file);
   R1_INPUT_CHECK(c.parallel.pp == 1 && c.parallel.ep == 1, in.config_file,
@@ -95,6 +95,7 @@ void run_recipe(const RecipeInputs& in, const Comm& world) {
   }
   log_info("recipe finished: ", c.stages.size(), " stages, ", ctx.global_step, " optimizer steps; metrics in ",
            (run_dir / "metrics.jsonl").string());
+  return RecipeResult{std::move(ctx.model), ctx.global_step};
 }
 
 }  // namespace r1

@@ -1,7 +1,10 @@
 // The recipe runner: prepares the run directory, the tokenizer and the model, then runs the
 // configured stages in order; each stage starts from the previous stage's final weights.
 #pragma once
+#include <memory>
 #include <string>
+
+#include "model/model.hpp"
 
 #include "parallel/comm.hpp"
 #include "rl/run_config.hpp"
@@ -14,7 +17,12 @@ struct RecipeInputs {
   std::string resolved_yaml;  // the config as resolved (saved to run_dir/config.yaml)
 };
 
+struct RecipeResult {
+  std::unique_ptr<Model> model;  // the final policy
+  int64_t optimizer_steps = 0;
+};
+
 // Runs the whole recipe on `world`. Bad input throws InputError before any output is written.
-void run_recipe(const RecipeInputs& inputs, const Comm& world);
+RecipeResult run_recipe(const RecipeInputs& inputs, const Comm& world);
 
 }  // namespace r1

@@ -191,6 +191,10 @@ BOOST_AUTO_TEST_CASE(tuples_sets_intervals_and_lists) {
       {"3 \\pm 2 \\sqrt{2}", "3-2\\sqrt2,3+2\\sqrt2", true},
       {"1,-2", "(1,-2)", false},
       {"x=1, x=-2", "1,-2", true},
+      {"\\{-2, 1\\}", "1,-2", true},  // a set literal against a bare list of answers
+      {"\\left\\{1 - \\sqrt{19}, 1 + \\sqrt{19}\\right\\}", "1 \\pm \\sqrt{19}", true},
+      {"\\{-2, 1\\}", "1,2", false},
+      {"\\{1, 2\\}", "(1,2)", false},
   });
 }
 
@@ -222,6 +226,12 @@ BOOST_AUTO_TEST_CASE(constants_roots_and_powers) {
       {"5!", "120", true},
       {"\\binom{5}{2}", "10", true},
       {"|-3|", "3", true},
+      {"\\cos^{-1}(0)", "\\frac{\\pi}{2}", true},  // inverse, not a reciprocal
+      {"\\arctan 1", "\\frac{\\pi}{4}", true},
+      {"\\sin^{2}\\frac{\\pi}{4}", "\\frac12", true},
+      {"0.\\overline{3}", "\\frac{1}{3}", true},  // repeating decimals
+      {"0.1\\overline{6}", "\\frac{1}{6}", true},
+      {"0.\\overline{3}", "0.34", false},
   });
 }
 
@@ -278,6 +288,12 @@ BOOST_AUTO_TEST_CASE(base_subscripts_and_plain_words) {
       {"\\text{even}", "even", true},
       {"\\text{even}", "odd", false},
       {"\\text{ellipse}", "Ellipse", true},
+      {"\\text{No}", "no", true},
+      {"\\text{Yes}", "no", false},
+      {"\\text{(C)}", "c", true},  // a multiple-choice option ignores case
+      {"(C)", "(B)", false},
+      {"R", "r", false},  // lone letters are variables
+      {"x", "y", false},
       {"", "5", false},
       {"5", "", false},
   });
@@ -304,6 +320,14 @@ BOOST_AUTO_TEST_CASE(adversarial_inputs_are_fast_and_do_not_throw) {
   inputs.push_back(many_items);
   inputs.push_back(std::string(300, '(') + "1,2" + std::string(300, ']'));
   inputs.push_back("\\pm\\pm\\pm\\pm\\pm\\pm\\pm\\pm 1");
+  auto fraction = [](int k) { return "\\frac{" + std::to_string(k) + "}{" + std::to_string(k + 1) + "}"; };
+  std::string sixty_fractions, sixty_reversed;  // 60 x 60 element comparisons against its reverse
+  for (int k = 0; k < 60; ++k) {
+    sixty_fractions.append(k ? "," : "").append(fraction(k));
+    sixty_reversed.append(k ? "," : "").append(fraction(59 - k));
+  }
+  inputs.push_back(sixty_fractions);
+  inputs.push_back(sixty_reversed);
   inputs.push_back(std::string(900, '|'));
   inputs.push_back("\\begin{pmatrix}" + std::string(800, '&') + "\\end{pmatrix}");
   inputs.push_back(std::string("\xff\xfe\x80 \\frac{\xc3", 10));
@@ -327,6 +351,7 @@ BOOST_AUTO_TEST_CASE(adversarial_inputs_are_fast_and_do_not_throw) {
   BOOST_TEST(answers_equivalent(std::string(400, '{') + "1" + std::string(400, '}'), "1"));
   BOOST_TEST(!answers_equivalent(std::string(100000, '9'), std::string(99999, '9') + "8"));
   BOOST_TEST(answers_equivalent(std::string(100000, '9'), std::string(100000, '9')));
+  BOOST_TEST(answers_equivalent(sixty_fractions, sixty_reversed));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

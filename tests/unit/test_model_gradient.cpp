@@ -53,7 +53,7 @@ ModelConfig qwen2_tiny() {
   ModelConfig c;
   c.architecture = "qwen2";
   c.vocab_size = 29;
-  c.hidden_size = 12;
+  c.hidden_size = 16;
   c.intermediate_size = 20;
   c.num_hidden_layers = 2;
   c.num_attention_heads = 4;

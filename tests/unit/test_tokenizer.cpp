@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(prefix_space_option_matches_hugging_face) {
   write_text(dir / "tokenizer.json", j.dump());
   const Tokenizer tokenizer = Tokenizer::load(dir.string());
   for (const auto& c : read_golden("tokenizer_gpt2_golden.json")) {
-    BOOST_TEST(!c.ids_prefix_space.empty() || c.text.empty());
+    BOOST_TEST((!c.ids_prefix_space.empty() || c.text.empty()));
     BOOST_TEST(tokenizer.encode(c.text) == c.ids_prefix_space, c.text);
   }
   fs::remove_all(dir);

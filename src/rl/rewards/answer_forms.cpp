@@ -2,6 +2,9 @@
 #include "rl/rewards/answer_forms.hpp"
 
 #include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "rl/rewards/latex_scan.hpp"
@@ -146,6 +149,34 @@ std::optional<std::string> mixed_number_as_sum(std::string_view text) {
          std::string(*denominator) + "})";
 }
 
+std::optional<std::string> repeating_decimal_value(std::string_view text) {
+  text = trim(text);
+  size_t pos = 0;
+  bool negative = false;
+  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) negative = text[pos++] == '-';
+  size_t whole_end = skip_digits(text, pos);
+  std::string_view whole = text.substr(pos, whole_end - pos);
+  if (whole_end >= text.size() || text[whole_end] != '.') return std::nullopt;
+  size_t fixed_end = skip_digits(text, whole_end + 1);
+  std::string_view fixed = text.substr(whole_end + 1, fixed_end - whole_end - 1);
+  size_t pos_repeat = fixed_end;
+  if (text.substr(pos_repeat, 10) != "\\overline{") return std::nullopt;
+  size_t repeat_end = skip_digits(text, pos_repeat + 10);
+  std::string_view repeat = text.substr(pos_repeat + 10, repeat_end - pos_repeat - 10);
+  if (repeat.empty() || repeat.size() > 15 || fixed.size() > 15 || repeat_end + 1 != text.size() ||
+      text[repeat_end] != '}')
+    return std::nullopt;
+  auto as_number = [](std::string_view digits) {
+    return digits.empty() ? 0.0 : std::strtod(std::string(digits).c_str(), nullptr);
+  };
+  // 0.F(R) = (F + R / (10^|R| - 1)) / 10^|F|
+  double value = as_number(whole) + (as_number(fixed) + as_number(repeat) / (std::pow(10.0, double(repeat.size())) - 1.0)) /
+                                        std::pow(10.0, double(fixed.size()));
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", negative ? -value : value);
+  return std::string(buffer);
+}
+
 bool is_integer_literal(std::string_view text) {
   size_t pos = (!text.empty() && (text[0] == '+' || text[0] == '-')) ? 1 : 0;
   return pos < text.size() && skip_digits(text, pos) == text.size();
@@ -157,6 +188,17 @@ std::string canonical_integer(std::string_view text) {
   while (pos + 1 < text.size() && text[pos] == '0') ++pos;
   std::string digits(text.substr(pos));
   return (negative && digits != "0" ? "-" : "") + digits;
+}
+
+std::optional<char> multiple_choice_letter(std::string_view text) {
+  if (text.size() == 3 && text[0] == '(' && is_ascii_letter(text[1]) && text[2] == ')')
+    return char(std::toupper(static_cast<unsigned char>(text[1])));
+  return std::nullopt;
+}
+
+std::optional<char> lone_letter(std::string_view text) {
+  if (text.size() == 1 && is_ascii_letter(text[0])) return char(std::toupper(static_cast<unsigned char>(text[0])));
+  return std::nullopt;
 }
 
 bool is_plain_text(std::string_view text) {

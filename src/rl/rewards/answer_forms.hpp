@@ -29,9 +29,17 @@ std::optional<MatrixEntries> parse_matrix(std::string_view text);
 // "1\frac{4}{5}", "-2\frac12" (a proper fraction after an integer) -> "(1+\frac{4}{5})".
 std::optional<std::string> mixed_number_as_sum(std::string_view text);
 
+// "0.\overline{3}", "-1.2\overline{34}" (a repeating decimal) -> its value as a decimal string.
+std::optional<std::string> repeating_decimal_value(std::string_view text);
+
 // [+-]digits, and its canonical spelling without '+' and leading zeros.
 bool is_integer_literal(std::string_view text);
 std::string canonical_integer(std::string_view text);
+
+// A multiple-choice option "(C)" and a lone letter "c", as upper-case letters ("(C)" matches "C"
+// and "c"; two lone letters are variables and stay case-sensitive).
+std::optional<char> multiple_choice_letter(std::string_view text);
+std::optional<char> lone_letter(std::string_view text);
 
 // Words, spaces and light punctuation only (no digits, no LaTeX): "Evelyn", "even", "(C)".
 bool is_plain_text(std::string_view text);

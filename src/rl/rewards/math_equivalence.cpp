@@ -68,6 +68,16 @@ class EquivalenceChecker {
       return sets_equal(non_empty_pieces(a, "\\cup"), non_empty_pieces(b, "\\cup"), depth);
     std::vector<std::string> items_a = with_plus_minus_expanded(non_empty_pieces(a, ","));
     std::vector<std::string> items_b = with_plus_minus_expanded(non_empty_pieces(b, ","));
+    // A set literal against a bare list of answers ("\{-2, 1\}" vs "1,-2"): compare the set's items.
+    BracketGroup set_a, set_b;
+    bool is_set_a = outer_brackets(a, set_a) && set_a.open == "\\{";
+    bool is_set_b = outer_brackets(b, set_b) && set_b.open == "\\{";
+    if (is_set_a != is_set_b) {
+      if (is_set_a) items_a = with_plus_minus_expanded(non_empty_pieces(set_a.inside, ","));
+      if (is_set_b) items_b = with_plus_minus_expanded(non_empty_pieces(set_b.inside, ","));
+      if (items_a.empty() || items_b.empty()) return false;
+      return sets_equal(items_a, items_b, depth);
+    }
     if (items_a.empty() || items_b.empty()) return false;
     if (items_a.size() == 1 && items_b.size() == 1) return elements(items_a[0], items_b[0], depth);
     return sets_equal(items_a, items_b, depth);
@@ -181,12 +191,24 @@ class EquivalenceChecker {
     BracketGroup group;
     if (bracketed_list(a, group) || bracketed_list(b, group)) return brackets(a, b, depth);
     if (is_integer_literal(a) && is_integer_literal(b)) return canonical_integer(a) == canonical_integer(b);
-    std::string expression_a = mixed_number_as_sum(a).value_or(std::string(a));
-    std::string expression_b = mixed_number_as_sum(b).value_or(std::string(b));
+    std::optional<char> choice_a = multiple_choice_letter(a), choice_b = multiple_choice_letter(b);
+    if (choice_a || choice_b) {
+      std::optional<char> letter_a = choice_a ? choice_a : lone_letter(a);
+      std::optional<char> letter_b = choice_b ? choice_b : lone_letter(b);
+      if (letter_a && letter_b) return *letter_a == *letter_b;
+    }
+    // Words ("Evelyn", "No") compare as text, ignoring case; lone letters are variables.
+    if (a.size() >= 2 && b.size() >= 2 && is_plain_text(a) && is_plain_text(b) &&
+        lowercase_without_spaces(a) == lowercase_without_spaces(b))
+      return true;
+    auto as_expression = [](std::string_view text) {
+      if (auto sum = mixed_number_as_sum(text)) return *sum;
+      return repeating_decimal_value(text).value_or(std::string(text));
+    };
+    std::string expression_a = as_expression(a), expression_b = as_expression(b);
     std::optional<MathExpression> parsed_a = parse_math_expression(expression_a);
     std::optional<MathExpression> parsed_b = parse_math_expression(expression_b);
     if (parsed_a && parsed_b) return expressions_equivalent(*parsed_a, *parsed_b);
-    if (is_plain_text(a) && is_plain_text(b)) return lowercase_without_spaces(a) == lowercase_without_spaces(b);
     return false;
   }
 };

@@ -132,6 +132,20 @@ class MathParser {
     return add_node(node);
   }
 
+  static std::optional<MathFunction> inverse_function(MathFunction function) {
+    if (function == MathFunction::sin) return MathFunction::asin;
+    if (function == MathFunction::cos) return MathFunction::acos;
+    if (function == MathFunction::tan) return MathFunction::atan;
+    return std::nullopt;
+  }
+
+  bool is_minus_one(int32_t index) const {
+    const MathNode& node = expression_.nodes[size_t(index)];
+    if (node.kind != MathNodeKind::negate) return false;
+    const MathNode& inner = expression_.nodes[size_t(node.left)];
+    return inner.kind == MathNodeKind::number && inner.value == std::complex<double>(1.0);
+  }
+
   bool starts_function() const {
     const MathToken* t = peek();
     return t && t->kind == TokenKind::command && (t->text == "log" || function_named(t->text));
@@ -376,15 +390,22 @@ class MathParser {
     } else if (!function) {
       throw ParseFailure{};
     }
-    std::optional<int32_t> exponent;
+    constexpr int32_t kNoExponent = -1;
+    int32_t exponent = kNoExponent;
     if (peek_symbol("^")) {
       ++pos_;
       exponent = parse_exponent();
+      // \sin^{-1} x is arcsin x (likewise cos, tan)
+      std::optional<MathFunction> inverse = function ? inverse_function(*function) : std::nullopt;
+      if (inverse && is_minus_one(exponent)) {
+        function = inverse;
+        exponent = kNoExponent;
+      }
     }
     int32_t argument = parse_function_argument();
     int32_t node = log_base ? combine(MathNodeKind::log_base, *log_base, argument)
                             : apply(function.value_or(MathFunction::ln), argument);
-    if (exponent) node = combine(MathNodeKind::power, node, *exponent);
+    if (exponent != kNoExponent) node = combine(MathNodeKind::power, node, exponent);
     return node;
   }
 };
