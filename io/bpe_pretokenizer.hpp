@@ -15,6 +15,11 @@ namespace r1::bpe {
 inline constexpr const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// The Qwen2 pre-tokenization pattern (a Split step before a ByteLevel step without its own regex):
+// like GPT-2's but numbers split into single digits, which makes arithmetic learnable digit by digit.
+inline constexpr const char* kQwen2Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
 // What a Split step does with the pattern's matches (Hugging Face SplitDelimiterBehavior).
 enum class SplitBehavior {
   isolated,  // matches and the gaps between them all become pieces

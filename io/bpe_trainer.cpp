@@ -81,11 +81,17 @@ bool merge_pair(std::vector<int32_t>& symbols, int32_t left, int32_t right, int3
 }  // namespace
 
 Tokenizer Tokenizer::train_bpe(const std::vector<std::string>& texts, int64_t vocab_size,
-                               const std::vector<std::string>& special_tokens) {
+                               const std::vector<std::string>& special_tokens, const std::string& split_pattern) {
   const std::set<std::string> distinct_specials(special_tokens.begin(), special_tokens.end());
   R1_INPUT_CHECK(vocab_size >= 256 + int64_t(distinct_specials.size()), "train_bpe: vocab_size ", vocab_size,
                  " is below 256 byte tokens + ", distinct_specials.size(), " special tokens");
   bpe::PreTokenizer pre_tokenizer;  // GPT-2 pattern, no prefix space
+  if (!split_pattern.empty()) {
+    pre_tokenizer.splits.push_back(
+        bpe::SplitStep{bpe::Regex(split_pattern, bpe::PatternSyntax::regex, "train_bpe split_pattern"),
+                       bpe::SplitBehavior::isolated, false});
+    pre_tokenizer.use_regex = false;
+  }
 
   // Count pre-tokens, with the special tokens cut out of the texts. std::map keeps word order
   // (and so the whole run) independent of hashing.

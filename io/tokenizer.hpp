@@ -41,8 +41,10 @@ class Tokenizer {
   // ids). The most frequent adjacent pair is merged first; ties go to the pair whose
   // (left bytes, right bytes) is lexicographically smallest. Training stops at `vocab_size`
   // tokens in total, or earlier when no adjacent pair is left.
+  // split_pattern: a pre-tokenizer regex applied as a Split step before the byte-level step (e.g.
+  // bpe::kQwen2Pattern); empty = the GPT-2 pattern inside the byte-level step.
   static Tokenizer train_bpe(const std::vector<std::string>& texts, int64_t vocab_size,
-                             const std::vector<std::string>& special_tokens);
+                             const std::vector<std::string>& special_tokens, const std::string& split_pattern = "");
 
   // Writes a Hugging Face tokenizer.json to `path` (or to `path`/tokenizer.json when `path` is an
   // existing folder).

@@ -133,6 +133,18 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
   R1_DISPATCH(dh.device(), lm_head_backward, h, w, targets, lse, dlogp, logit_scale, chunk_rows, dh, dw);
 }
 
+void scatter_rows(const Tensor& src, const Tensor& rows, Tensor& dst, int64_t dst_col) {
+  R1_DISPATCH(dst.device(), scatter_rows, src, rows, dst, dst_col);
+}
+void gather_rows(const Tensor& src, const Tensor& rows, Tensor& dst) { R1_DISPATCH(dst.device(), gather_rows, src, rows, dst); }
+void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t v_dim,
+                      const Tensor& row_slot, const Tensor& row_pos, double scale, Tensor& out) {
+  R1_DISPATCH(out.device(), attention_cached, q, k_cache, v_cache, v_dim, row_slot, row_pos, scale, out);
+}
+void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vector<double>& uniforms, Tensor& tokens) {
+  R1_DISPATCH(logits.device(), sample_tokens, logits, p, uniforms, tokens);
+}
+
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const std::vector<ParamSegment>& segments,
                 const AdamWParams& p) {
   R1_DISPATCH(params.device(), adamw_step, params, grads, m, v, segments, p);

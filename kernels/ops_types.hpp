@@ -35,6 +35,14 @@ struct MoeRouting {
   std::vector<int32_t> slot_row;        // host, size tokens * top_k
 };
 
+// Token sampling: softmax(logits / temperature) restricted to the top_k most likely tokens (0 = all)
+// and then to the smallest most-likely set whose probability reaches top_p; temperature 0 = greedy.
+struct SamplingParams {
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+};
+
 struct AdamWParams {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.0;
   int64_t step = 1;  // 1-based step count for bias correction

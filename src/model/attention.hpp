@@ -9,6 +9,7 @@
 
 #include "core/tensor.hpp"
 #include "model/batch_layout.hpp"
+#include "model/kv_cache.hpp"
 #include "model/model_config.hpp"
 #include "model/param_store.hpp"
 #include "model/rope_table.hpp"
@@ -30,6 +31,12 @@ class Attention {
   virtual Tensor forward(const Tensor& x, const BatchLayout& batch, AttentionActs& acts) const = 0;
   // Returns dx [N, d]; accumulates parameter gradients.
   virtual Tensor backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& acts) const = 0;
+  // Generation: writes the rows' keys/values into this layer's cache, then attends over each row's
+  // cached prefix. No activations are kept.
+  virtual Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const = 0;
+  // Allocates this layer's cache tensors (v_cache left undefined when values live in the keys).
+  virtual void make_cache(int64_t slots, int64_t capacity, DType dtype, Device device, Tensor& k_cache,
+                          Tensor& v_cache) const = 0;
 };
 
 // Declares the attention parameters of layer `prefix` ("model.layers.3") in the store and returns the

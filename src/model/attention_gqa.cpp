@@ -71,3 +71,35 @@ Tensor GqaAttention::backward(const Tensor& dy, const BatchLayout& batch, Attent
 }
 
 }  // namespace r1
+
+namespace r1 {
+
+void GqaAttention::make_cache(int64_t slots, int64_t capacity, DType dtype, Device device, Tensor& k_cache,
+                              Tensor& v_cache) const {
+  k_cache = Tensor::zeros({slots, capacity, kv_heads_, head_dim_}, dtype, device);
+  v_cache = Tensor::zeros({slots, capacity, kv_heads_, head_dim_}, dtype, device);
+}
+
+Tensor GqaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
+  const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
+  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor b_qkv = q_b_ >= 0 ? store_.value_span(q_b_, v_b_, {qkv_width()}) : Tensor();
+  Tensor qkv = linear_forward(x, w_qkv, b_qkv);
+  Tensor q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
+  Tensor k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+  Tensor v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+  Tensor q2 = q.view({n, qw}), k2 = k.view({n, kw}), v2 = v.view({n, kw});
+  ops::copy_columns(qkv, 0, q2, 0, qw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw, k2, 0, kw, ops::Accumulate::no);
+  ops::copy_columns(qkv, qw + kw, v2, 0, kw, ops::Accumulate::no);
+  ops::rope_apply(q, heads_, 0, head_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  ops::rope_apply(k, kv_heads_, 0, head_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  Tensor kc = k_cache.view({-1, kw}), vc = v_cache.view({-1, kw});
+  ops::scatter_rows(k2, rows.cache_row, kc, 0);
+  ops::scatter_rows(v2, rows.cache_row, vc, 0);
+  Tensor attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
+  ops::attention_cached(q, k_cache, v_cache, head_dim_, rows.row_slot, rows.positions, scale_, attn);
+  return linear_forward(attn.view({n, qw}), store_.value(o_w_));
+}
+
+}  // namespace r1

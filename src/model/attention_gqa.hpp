@@ -10,6 +10,9 @@ class GqaAttention final : public Attention {
   GqaAttention(const ModelConfig& c, const std::string& prefix, ParamStore& store, const RopeTables& rope);
   Tensor forward(const Tensor& x, const BatchLayout& batch, AttentionActs& acts) const override;
   Tensor backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& acts) const override;
+  Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const override;
+  void make_cache(int64_t slots, int64_t capacity, DType dtype, Device device, Tensor& k_cache,
+                  Tensor& v_cache) const override;
 
  private:
   int64_t qkv_width() const;

@@ -116,3 +116,68 @@ Tensor MlaAttention::backward(const Tensor& dy, const BatchLayout& batch, Attent
 }
 
 }  // namespace r1
+
+namespace r1 {
+
+void MlaAttention::make_cache(int64_t slots, int64_t capacity, DType dtype, Device device, Tensor& k_cache,
+                              Tensor& v_cache) const {
+  k_cache = Tensor::zeros({slots, capacity, 1, kv_rank_ + rope_dim_}, dtype, device);  // [latent | rotary key]
+  v_cache = Tensor();
+}
+
+Tensor MlaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
+  const int64_t n = x.rows(), qk = nope_ + rope_dim_, lat = kv_rank_ + rope_dim_;
+  const DType dt = x.dtype();
+  const Device dev = x.device();
+  // Queries, roped, as in the training forward: [N, H * qk]
+  Tensor q;
+  if (q_rank_ > 0) {
+    Tensor cq = linear_forward(x, store_.value(q_a_));
+    Tensor cqn = Tensor::empty(cq.shape(), dt, dev), rstd = Tensor::empty({n}, dt, dev);
+    ops::rmsnorm_forward(cq, store_.value(q_a_norm_), kMlaLatentNormEps, cqn, rstd);
+    q = linear_forward(cqn, store_.value(q_b_));
+  } else {
+    q = linear_forward(x, store_.value(q_proj_));
+  }
+  Tensor q3 = q.view({n, heads_, qk});
+  ops::rope_apply(q3, heads_, nope_, rope_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  // The new rows' latent and rotary key go into the cache: [latent | rotary key]
+  Tensor ckv_full = linear_forward(x, store_.value(kv_a_));  // [N, kv_rank + rope]
+  Tensor ckv = Tensor::empty({n, kv_rank_}, dt, dev), k_rope = Tensor::empty({n, rope_dim_}, dt, dev);
+  ops::copy_columns(ckv_full, 0, ckv, 0, kv_rank_, ops::Accumulate::no);
+  ops::copy_columns(ckv_full, kv_rank_, k_rope, 0, rope_dim_, ops::Accumulate::no);
+  ops::rope_apply(k_rope, 1, 0, rope_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  Tensor ckv_normed = Tensor::empty(ckv.shape(), dt, dev), rstd = Tensor::empty({n}, dt, dev);
+  ops::rmsnorm_forward(ckv, store_.value(kv_a_norm_), kMlaLatentNormEps, ckv_normed, rstd);
+  Tensor cache2 = k_cache.view({-1, lat});
+  ops::scatter_rows(ckv_normed, rows.cache_row, cache2, 0);
+  ops::scatter_rows(k_rope, rows.cache_row, cache2, kv_rank_);
+  // Absorbed queries [N, H, kv_rank + rope]: q_nope of head h times kv_b_proj's key rows of head h.
+  const Tensor& w_kv_b = store_.value(kv_b_);  // [H (nope + v), kv_rank]
+  Tensor q_abs = Tensor::empty({n, heads_ * lat}, dt, dev);
+  Tensor q_part = Tensor::empty({n, nope_}, dt, dev), q_lat = Tensor::empty({n, kv_rank_}, dt, dev);
+  for (int64_t h = 0; h < heads_; ++h) {
+    Tensor w_uk = w_kv_b.flat(h * (nope_ + v_dim_) * kv_rank_, {nope_, kv_rank_});
+    ops::copy_columns(q, h * qk, q_part, 0, nope_, ops::Accumulate::no);
+    ops::gemm(q_part, ops::Trans::no, w_uk, ops::Trans::no, q_lat, 1.0, 0.0);
+    ops::copy_columns(q_lat, 0, q_abs, h * lat, kv_rank_, ops::Accumulate::no);
+    ops::copy_columns(q, h * qk + nope_, q_abs, h * lat + kv_rank_, rope_dim_, ops::Accumulate::no);
+  }
+  // Attention over the latent cache (one shared kv head; values = the latent part of each key).
+  Tensor o_lat = Tensor::empty({n, heads_, kv_rank_}, dt, dev);
+  ops::attention_cached(q_abs.view({n, heads_, lat}), k_cache, Tensor(), kv_rank_, rows.row_slot, rows.positions, scale_,
+                        o_lat);
+  // Back from the latent: head h's output times kv_b_proj's value rows of head h, transposed.
+  Tensor o2 = o_lat.view({n, heads_ * kv_rank_});
+  Tensor attn = Tensor::empty({n, heads_ * v_dim_}, dt, dev), o_part = Tensor::empty({n, v_dim_}, dt, dev);
+  for (int64_t h = 0; h < heads_; ++h) {
+    Tensor w_uv = w_kv_b.flat((h * (nope_ + v_dim_) + nope_) * kv_rank_, {v_dim_, kv_rank_});
+    ops::copy_columns(o2, h * kv_rank_, q_lat, 0, kv_rank_, ops::Accumulate::no);
+    ops::gemm(q_lat, ops::Trans::no, w_uv, ops::Trans::yes, o_part, 1.0, 0.0);
+    ops::copy_columns(o_part, 0, attn, h * v_dim_, v_dim_, ops::Accumulate::no);
+  }
+  (void)v_cache;
+  return linear_forward(attn, store_.value(o_));
+}
+
+}  // namespace r1

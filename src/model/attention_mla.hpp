@@ -17,6 +17,9 @@ class MlaAttention final : public Attention {
   MlaAttention(const ModelConfig& c, const std::string& prefix, ParamStore& store, const RopeTables& rope);
   Tensor forward(const Tensor& x, const BatchLayout& batch, AttentionActs& acts) const override;
   Tensor backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& acts) const override;
+  Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const override;
+  void make_cache(int64_t slots, int64_t capacity, DType dtype, Device device, Tensor& k_cache,
+                  Tensor& v_cache) const override;
 
  private:
   ParamStore& store_;

@@ -46,4 +46,19 @@ Tensor DecoderLayer::backward(const Tensor& dy, const BatchLayout& batch, LayerA
   return dx;
 }
 
+Tensor DecoderLayer::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
+  const int64_t n = x.rows();
+  Tensor h = Tensor::empty(x.shape(), x.dtype(), x.device()), rstd = Tensor::empty({n}, x.dtype(), x.device());
+  ops::rmsnorm_forward(x, store_.value(input_norm_), eps_, h, rstd);
+  Tensor x2 = attn_->forward_cached(h, rows, k_cache, v_cache);
+  ops::add(x, x2, x2);
+  ops::rmsnorm_forward(x2, store_.value(post_norm_), eps_, h, rstd);
+  BatchLayout no_seqs;  // the FFN needs sequences only for the balance loss, off here
+  no_seqs.tokens = n;
+  FfnActs scratch;
+  Tensor out = ffn_->forward(h, no_seqs, scratch);
+  ops::add(out, x2, out);
+  return out;
+}
+
 }  // namespace r1

@@ -21,6 +21,8 @@ class DecoderLayer {
                const RopeTables& rope, ExpertRange experts);
   Tensor forward(const Tensor& x, const BatchLayout& batch, LayerActs& acts) const;
   Tensor backward(const Tensor& dy, const BatchLayout& batch, LayerActs& acts) const;  // returns dx
+  Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const;
+  const Attention& attention() const { return *attn_; }
   const FeedForward& ffn() const { return *ffn_; }
 
  private:

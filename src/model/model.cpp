@@ -105,7 +105,7 @@ Tensor Model::run_layers(const Tensor& h_in, ModelActs& acts) const {
   return h;
 }
 
-ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, bool with_mtp) const {
+ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, bool with_mtp, double logit_scale) const {
   R1_CHECK(shard_.has_head, "head() on a rank without the LM head");
   const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size);
   ModelOutput out;
@@ -116,7 +116,8 @@ ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, b
   out.logp = Tensor::empty({n}, dtype_, device_);
   acts.lse = Tensor::empty({n}, dtype_, device_);
   if (entropy == WithEntropy::yes) out.entropy = Tensor::empty({n}, dtype_, device_);
-  ops::lm_head_forward(acts.h_normed, lm_head_weight(), acts.targets, 1.0, chunk, out.logp, acts.lse, out.entropy);
+  acts.logit_scale = logit_scale;
+  ops::lm_head_forward(acts.h_normed, lm_head_weight(), acts.targets, logit_scale, chunk, out.logp, acts.lse, out.entropy);
 
   if (with_mtp && !mtp_.empty()) {
     // Host copies of tokens/targets to build each depth's shifted inputs.
@@ -164,12 +165,13 @@ ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, b
   return out;
 }
 
-ModelOutput Model::forward(const TokenBatch& batch, ModelActs& acts, ForwardMode mode, WithEntropy entropy) const {
+ModelOutput Model::forward(const TokenBatch& batch, ModelActs& acts, ForwardMode mode, WithEntropy entropy,
+                           double logit_scale) const {
   R1_CHECK(shard_.has_embedding && shard_.has_head, "forward() needs the whole model on this rank");
   prepare(batch, acts, mode);
   Tensor h = run_layers(embed(acts), acts);
   bool with_mtp = mode == ForwardMode::train && !mtp_.empty() && config_.mtp_loss_weight > 0;
-  ModelOutput out = head(h, acts, entropy, with_mtp);
+  ModelOutput out = head(h, acts, entropy, with_mtp, logit_scale);
   for (auto& la : acts.layers) out.aux_loss += la.ffn.aux_loss;
   return out;
 }
@@ -179,7 +181,8 @@ Tensor Model::head_backward(ModelActs& acts, const Tensor& dlogp, const std::vec
   const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size);
   Tensor dh_normed = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_head = lm_head_grad();
-  ops::lm_head_backward(acts.h_normed, lm_head_weight(), acts.targets, acts.lse, dlogp, 1.0, chunk, dh_normed, dw_head);
+  ops::lm_head_backward(acts.h_normed, lm_head_weight(), acts.targets, acts.lse, dlogp, acts.logit_scale, chunk, dh_normed,
+                        dw_head);
   Tensor dh = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_norm = store_.grad(final_norm_);
   ops::rmsnorm_backward(dh_normed, acts.h_final, store_.value(final_norm_), acts.final_rstd, dh, dw_norm);
@@ -234,10 +237,61 @@ void Model::backward(ModelActs& acts, const Tensor& dlogp, const std::vector<Ten
   embed_backward(dh, acts);
 }
 
-Tensor Model::logits(const Tensor& h_normed_rows) const {
+Tensor Model::logits(const Tensor& h_normed_rows, double logit_scale) const {
   Tensor out = Tensor::empty({h_normed_rows.rows(), config_.vocab_size}, dtype_, device_);
-  ops::gemm(h_normed_rows, ops::Trans::no, lm_head_weight(), ops::Trans::yes, out, 1.0, 0.0);
+  ops::gemm(h_normed_rows, ops::Trans::no, lm_head_weight(), ops::Trans::yes, out, logit_scale, 0.0);
   return out;
+}
+
+KvCache Model::make_kv_cache(int64_t slots, int64_t capacity) const {
+  R1_CHECK(capacity <= config_.max_position_embeddings, "KV cache capacity ", capacity,
+           " exceeds max_position_embeddings ", config_.max_position_embeddings);
+  KvCache c;
+  c.slots = slots;
+  c.capacity = capacity;
+  for (auto& layer : layers_) {
+    Tensor k, v;
+    layer->attention().make_cache(slots, capacity, dtype_, device_, k, v);
+    c.keys.push_back(k);
+    c.values.push_back(v);
+  }
+  return c;
+}
+
+CachedLayout Model::cached_layout(const CachedRows& rows, const KvCache& cache) const {
+  const int64_t n = rows.size();
+  R1_CHECK(int64_t(rows.positions.size()) == n && int64_t(rows.slots.size()) == n, "cached rows: ", n, " tokens, ",
+           rows.positions.size(), " positions, ", rows.slots.size(), " slots");
+  std::vector<int32_t> cache_row(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    R1_CHECK(rows.slots[size_t(i)] >= 0 && rows.slots[size_t(i)] < cache.slots && rows.positions[size_t(i)] >= 0 &&
+                 rows.positions[size_t(i)] < cache.capacity,
+             "cached row ", i, ": slot ", rows.slots[size_t(i)], " position ", rows.positions[size_t(i)],
+             " outside the cache (", cache.slots, " slots of ", cache.capacity, ")");
+    R1_CHECK(rows.tokens[size_t(i)] >= 0 && rows.tokens[size_t(i)] < config_.vocab_size, "cached row ", i, ": token ",
+             rows.tokens[size_t(i)], " outside the vocabulary");
+    cache_row[size_t(i)] = rows.slots[size_t(i)] * int32_t(cache.capacity) + rows.positions[size_t(i)];
+  }
+  CachedLayout l;
+  l.capacity = cache.capacity;
+  l.positions = token_tensor(rows.positions);
+  l.row_slot = token_tensor(rows.slots);
+  l.cache_row = token_tensor(cache_row);
+  return l;
+}
+
+Tensor Model::forward_cached(const CachedRows& rows, KvCache& cache, const Tensor& h_in) const {
+  CachedLayout layout = cached_layout(rows, cache);
+  Tensor h = h_in;
+  if (shard_.has_embedding) {
+    h = Tensor::empty({rows.size(), config_.hidden_size}, dtype_, device_);
+    ops::embedding_forward(token_tensor(rows.tokens), store_.value(embed_), h);
+  }
+  for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward_cached(h, layout, cache.keys[i], cache.values[i]);
+  if (!shard_.has_head) return h;
+  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({rows.size()}, dtype_, device_);
+  ops::rmsnorm_forward(h, store_.value(final_norm_), config_.rms_norm_eps, normed, rstd);
+  return normed;
 }
 
 int64_t Model::local_moe_layers() const {

@@ -13,6 +13,7 @@
 #include "core/tensor.hpp"
 #include "model/batch_layout.hpp"
 #include "model/decoder_layer.hpp"
+#include "model/kv_cache.hpp"
 #include "model/model_config.hpp"
 #include "model/param_store.hpp"
 #include "model/rope_table.hpp"
@@ -59,6 +60,7 @@ struct ModelActs {
   Tensor h_final, h_normed, final_rstd, lse;
   std::vector<MtpActs> mtp;
   ForwardMode mode = ForwardMode::train;
+  double logit_scale = 1.0;  // of the main head (MTP heads always use 1)
 };
 
 class Model {
@@ -76,8 +78,9 @@ class Model {
   void init_weights(uint64_t seed) { store_.initialize(seed, config_.initializer_range); }
 
   // Single-stage forward/backward (the whole model on this rank).
+  // logit_scale multiplies the LM head's logits (1 / sampling temperature for RL log-probs).
   ModelOutput forward(const TokenBatch& batch, ModelActs& acts, ForwardMode mode,
-                      WithEntropy entropy = WithEntropy::no) const;
+                      WithEntropy entropy = WithEntropy::no, double logit_scale = 1.0) const;
   // dlogp [N]; mtp_dlogp one [N] tensor per MTP depth (may be empty to skip MTP). Accumulates grads.
   void backward(ModelActs& acts, const Tensor& dlogp, const std::vector<Tensor>& mtp_dlogp) const;
 
@@ -85,13 +88,20 @@ class Model {
   void prepare(const TokenBatch& batch, ModelActs& acts, ForwardMode mode) const;
   Tensor embed(const ModelActs& acts) const;                          // [N, d]
   Tensor run_layers(const Tensor& h, ModelActs& acts) const;         // [N, d]
-  ModelOutput head(const Tensor& h, ModelActs& acts, WithEntropy entropy, bool with_mtp) const;
+  ModelOutput head(const Tensor& h, ModelActs& acts, WithEntropy entropy, bool with_mtp, double logit_scale = 1.0) const;
   Tensor head_backward(ModelActs& acts, const Tensor& dlogp, const std::vector<Tensor>& mtp_dlogp) const;  // d h
   Tensor layers_backward(const Tensor& dh, ModelActs& acts) const;   // d(input of first local layer)
   void embed_backward(const Tensor& dh, const ModelActs& acts) const;
 
-  // Final hidden states normalised (input of the LM head) for the given rows — used for sampling.
-  Tensor logits(const Tensor& h_normed_rows) const;  // [rows, V]
+  // Generation. A cache for `slots` sequences of up to `capacity` positions on every local layer.
+  KvCache make_kv_cache(int64_t slots, int64_t capacity) const;
+  CachedLayout cached_layout(const CachedRows& rows, const KvCache& cache) const;
+  // Embeds (first stage) or takes `h` (later stages), runs the local layers writing the rows into the
+  // cache, and returns the hidden states [N, d] (the last stage returns them normalised by the final
+  // norm, ready for the LM head).
+  Tensor forward_cached(const CachedRows& rows, KvCache& cache, const Tensor& h = Tensor()) const;
+  // Logits of normalised hidden states: [rows, V] = logit_scale * h W_head^T.
+  Tensor logits(const Tensor& h_normed_rows, double logit_scale = 1.0) const;
 
   // MoE balance: tokens per expert in this micro-batch, per local MoE layer (layer order).
   std::vector<std::vector<int64_t>> expert_load(const ModelActs& acts) const;

@@ -149,4 +149,18 @@ std::vector<std::string> Comm::gather_strings(const std::string& mine, int root)
   return out;
 }
 
+std::vector<std::string> Comm::allgather_strings(const std::string& mine) const {
+  if (size_ == 1) return {mine};
+  int n = int(mine.size());
+  std::vector<int> counts(static_cast<size_t>(size_)), displs(static_cast<size_t>(size_));
+  MPI_CHECK(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, native()));
+  int total = 0;
+  for (int i = 0; i < size_; ++i) displs[size_t(i)] = total, total += counts[size_t(i)];
+  std::string all(static_cast<size_t>(total), char(0));
+  MPI_CHECK(MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), counts.data(), displs.data(), MPI_CHAR, native()));
+  std::vector<std::string> out;
+  for (int i = 0; i < size_; ++i) out.push_back(all.substr(size_t(displs[size_t(i)]), size_t(counts[size_t(i)])));
+  return out;
+}
+
 }  // namespace r1

@@ -40,6 +40,8 @@ class Comm {
   std::vector<int64_t> allgather(const std::vector<int64_t>& mine) const;
   std::vector<double> allgather(const std::vector<double>& mine) const;
   std::vector<std::string> gather_strings(const std::string& mine, int root) const;
+  // Every rank's string, in rank order, on every rank.
+  std::vector<std::string> allgather_strings(const std::string& mine) const;
 
  private:
   struct Handle;

@@ -9,6 +9,13 @@
 #include "rl/chat_template.hpp"
 #include "rl/data/synth_datasets.hpp"
 #include "rl/run_context.hpp"
+#include "io/bpe_pretokenizer.hpp"
+#include "io/dataset_file.hpp"
+#include "io/dataset_tokenizer_identity.hpp"
+#include "rl/stages/distill_stage.hpp"
+#include "rl/stages/eval_stage.hpp"
+#include "rl/stages/grpo_stage.hpp"
+#include "rl/stages/rejection_stage.hpp"
 #include "rl/stages/sft_stage.hpp"
 
 namespace fs = std::filesystem;
@@ -29,16 +36,42 @@ Tokenizer build_tokenizer(const RunConfig& c) {
     SynthProblem p = make_synth_problem(c.synth, uint64_t(c.seed), SynthSplit::train, i);
     corpus.push_back(format_prompt(p.question) + format_response(p.reasoning, p.answer));
   }
-  return Tokenizer::train_bpe(corpus, c.tokenizer.vocab_size, r1_special_tokens());
+  return Tokenizer::train_bpe(corpus, c.tokenizer.vocab_size, r1_special_tokens(),
+                              c.tokenizer.pattern == "qwen2" ? bpe::kQwen2Pattern : "");
+}
+
+// Examples from an HDF5 dataset file written by `r1 data import` or an earlier stage.
+std::vector<Example> file_dataset(const RunContext& ctx, const StageConfig& s) {
+  TokenizerIdentity id = tokenizer_identity(ctx.tokenizer);
+  DatasetOpenOptions opts;
+  opts.expected_tokenizer = &id;
+  DatasetReader reader = DatasetReader::open(s.data.path, opts);
+  std::vector<Example> out;
+  for (DatasetRecord& r : reader.read_rows(0, std::min<int64_t>(reader.size(), s.data.examples))) {
+    Example e;
+    e.id = r.id;
+    e.prompt = std::move(r.prompt);
+    e.response = std::move(r.response);
+    e.question = std::move(r.question);
+    e.gold = std::move(r.gold);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) {
   const RunConfig& c = ctx.config;
-  R1_INPUT_CHECK(s.data.source == "synth", ctx.config_file, ": stages '", s.display_name(), "': data.source '",
-                 s.data.source, "' is not available for ", s.kind, " stages yet (use synth)");
   uint64_t seed = uint64_t(c.seed);
+  if (s.data.source == "path") return file_dataset(ctx, s);
+  if (s.data.source == "previous") {
+    R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
+                   "': data.source 'previous' but no earlier stage produced an SFT set");
+    return ctx.previous_sft;
+  }
+  SynthSplit split = synth_split_from_name(s.data.split);
   if (s.kind == "pretrain") return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
-  return synth_sft_examples(c.synth, seed, synth_split_from_name(s.data.split), s.data.examples, ctx.tokenizer);
+  if (s.kind == "sft") return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer);
+  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer);
 }
 
 void write_text_file(const fs::path& path, const std::string& text) {
@@ -91,8 +124,13 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     const StageConfig& s = c.stages[i];
     log_info("== stage ", i + 1, "/", c.stages.size(), ": ", s.display_name(), " (", s.kind, ")");
     std::vector<Example> data = stage_dataset(ctx, s);
-    run_sft_stage(ctx, s, data);
+    if (s.kind == "pretrain" || s.kind == "sft") run_sft_stage(ctx, s, data);
+    else if (s.kind == "grpo") run_grpo_stage(ctx, s, data);
+    else if (s.kind == "eval") run_eval_stage(ctx, s, data);
+    else if (s.kind == "rejection_sample") run_rejection_stage(ctx, s, data);
+    else if (s.kind == "distill") run_distill_stage(ctx, s, data);
   }
+  if (!ctx.eval_results.empty()) log_info("\nevaluation:\n", format_eval_table(ctx.eval_results));
   log_info("recipe finished: ", c.stages.size(), " stages, ", ctx.global_step, " optimizer steps; metrics in ",
            (run_dir / "metrics.jsonl").string());
   return RecipeResult{std::move(ctx.model), ctx.global_step};

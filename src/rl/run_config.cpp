@@ -24,22 +24,70 @@ void DataConfig::visit(ConfigVisitor& v) {
   v.field("examples", examples, "synthetic examples to generate", at_least(1));
 }
 
+void GrpoConfig::visit(ConfigVisitor& v) {
+  v.field("group_size", group_size, "completions per prompt (G)", at_least(2));
+  v.field("prompts_per_step", prompts_per_step, "prompts per rollout batch (whole job)", at_least(1));
+  v.field("mu", mu, "update passes over each rollout batch", at_least(1));
+  v.field("mini_batches", mini_batches, "optimizer steps per pass", at_least(1));
+  v.field("eps_low", eps_low, "lower clip range (ratio >= 1 - eps_low)", between(0, 1));
+  v.field("eps_high", eps_high, "upper clip range (ratio <= 1 + eps_high)", at_least(0));
+  v.field("beta", beta, "KL (k3) coefficient to the stage's starting weights; 0 skips the reference model", at_least(0));
+  v.choice("loss_aggregation", loss_aggregation, {"grpo", "token_mean", "dr_grpo"}, "how token losses are averaged");
+  v.field("scale_rewards", scale_rewards, "divide advantages by the group reward std");
+  v.field("skip_equal_reward_groups", skip_equal_reward_groups, "drop groups whose rewards are all equal");
+  list(v, "rewards", rewards, "rule-based rewards and their weights");
+  section(v, "sampling", sampling, "rollout sampling");
+}
+
+void EvalConfig::visit(ConfigVisitor& v) {
+  v.field("samples", samples, "completions per prompt (k of pass@1 over k and cons@k)", at_least(1));
+  v.field("language", language, "target language of the chain of thought");
+  v.field("show", show, "completions printed to the log", at_least(0));
+  section(v, "sampling", sampling, "evaluation sampling");
+}
+
+void RejectionConfig::visit(ConfigVisitor& v) {
+  v.field("samples_per_prompt", samples_per_prompt, "completions drawn per prompt", at_least(1));
+  v.field("min_response_tokens", min_response_tokens, "shortest completion kept", at_least(1));
+  v.field("max_response_tokens", max_response_tokens, "longest completion kept", at_least(1));
+  v.field("min_language_share", min_language_share, "least share of the chain of thought in the target language",
+          between(0, 1));
+  v.field("deduplicate", deduplicate, "keep one copy of repeated completions of a prompt");
+  v.field("require_correct", require_correct, "keep only completions the verifier accepts");
+  v.field("language", language, "target language of the chain of thought");
+  v.field("output", output, "SFT dataset file written (default: <run_dir>/<stage>.h5)");
+  section(v, "sampling", sampling, "sampling");
+}
+
+void DistillConfig::visit(ConfigVisitor& v) {
+  section(v, "student", student, "the student's architecture (Hugging Face config names)");
+  section(v, "traces", traces, "how the teacher's traces are drawn and filtered");
+}
+
 void StageConfig::visit(ConfigVisitor& v) {
-  v.choice("kind", kind, {"pretrain", "sft"}, "what the stage does");
+  v.choice("kind", kind, {"pretrain", "sft", "grpo", "rejection_sample", "distill", "eval"}, "what the stage does");
   v.field("name", name, "label in logs and metrics (default: kind)");
-  v.field("steps", steps, "optimizer steps", at_least(1));
-  v.field("batch_size", batch_size, "sequences per optimizer step (global)", at_least(1));
-  v.field("micro_batch_size", micro_batch_size, "sequences per forward/backward per rank", at_least(1));
-  v.field("seq_len", seq_len, "tokens per sequence", at_least(2));
+  if (trains()) v.field("steps", steps, "optimizer steps (grpo: rollout batches)", at_least(1));
+  if (kind == "pretrain" || kind == "sft" || kind == "distill")
+    v.field("batch_size", batch_size, "sequences per optimizer step (global)", at_least(1));
+  if (trains()) {
+    v.field("micro_batch_size", micro_batch_size, "sequences per forward/backward per rank", at_least(1));
+    v.field("seq_len", seq_len, "longest training sequence in tokens", at_least(2));
+  }
   v.field("log_every", log_every, "steps between progress lines", at_least(1));
-  section(v, "optim", optim, "optimizer and schedule");
-  section(v, "data", data, "training data");
+  if (trains()) section(v, "optim", optim, "optimizer and schedule");
+  section(v, "data", data, kind == "pretrain" || kind == "sft" ? "training data" : "prompts");
+  if (kind == "grpo") section(v, "grpo", grpo, "GRPO settings");
+  if (kind == "eval") section(v, "eval", eval, "evaluation settings");
+  if (kind == "rejection_sample") section(v, "rejection", rejection, "rejection sampling settings");
+  if (kind == "distill") section(v, "distill", distill, "distillation settings");
 }
 
 void TokenizerConfig::visit(ConfigVisitor& v) {
   v.choice("source", source, {"train", "path"}, "train a BPE on the synthetic corpus, or load one");
   v.field("path", path, "Hugging Face tokenizer folder or tokenizer.json (source: path)");
   v.field("vocab_size", vocab_size, "BPE vocabulary size when training", at_least(260));
+  v.choice("pattern", pattern, {"qwen2", "gpt2"}, "pre-tokenizer of a trained BPE (qwen2 splits numbers into digits)");
   v.field("train_examples", train_examples, "synthetic documents to train on", at_least(1));
 }
 
@@ -67,8 +115,18 @@ void RunConfig::validate(const std::string& file) const {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageConfig& s = stages[i];
     std::string at = file + ": stages[" + std::to_string(i) + "]";
-    R1_INPUT_CHECK(s.micro_batch_size <= s.batch_size, at, ".micro_batch_size: ", s.micro_batch_size,
-                   " exceeds batch_size ", s.batch_size);
+    if (s.kind == "pretrain" || s.kind == "sft" || s.kind == "distill")
+      R1_INPUT_CHECK(s.micro_batch_size <= s.batch_size, at, ".micro_batch_size: ", s.micro_batch_size,
+                     " exceeds batch_size ", s.batch_size);
+    if (s.kind == "grpo") {
+      R1_INPUT_CHECK(!s.grpo.rewards.empty(), at, ".grpo.rewards: list at least one reward (e.g. {name: accuracy, weight: 1})");
+      for (size_t r = 0; r < s.grpo.rewards.size(); ++r) rewards::make_reward(s.grpo.rewards[r]);
+      R1_INPUT_CHECK(s.data.source == "synth" || s.data.source == "path", at, ".data.source: grpo needs prompts (synth or path)");
+    }
+    if (s.kind == "distill") s.distill.student.validate(at + ".distill.student");
+    if (s.kind == "sft" && s.data.source == "previous")
+      R1_INPUT_CHECK(i > 0 && (stages[i - 1].kind == "rejection_sample" || stages[i - 1].kind == "distill"), at,
+                     ".data.source: 'previous' needs a rejection_sample stage right before this one");
     R1_INPUT_CHECK(s.seq_len <= model.max_position_embeddings, at, ".seq_len: ", s.seq_len,
                    " exceeds model.max_position_embeddings ", model.max_position_embeddings);
     R1_INPUT_CHECK(s.data.source != "path" || !s.data.path.empty(), at, ".data.path: required when data.source is path");

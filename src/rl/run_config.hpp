@@ -8,6 +8,8 @@
 
 #include "core/config_visitor.hpp"
 #include "model/model_config.hpp"
+#include "rl/rewards/reward.hpp"
+#include "rl/rollout/sampling_config.hpp"
 #include "rl/synth/synth_config.hpp"
 
 namespace r1 {
@@ -33,8 +35,54 @@ struct DataConfig {
   void visit(ConfigVisitor& v);
 };
 
+// grpo: group-relative policy optimisation with rule-based rewards.
+struct GrpoConfig {
+  int64_t group_size = 8;           // completions per prompt (G)
+  int64_t prompts_per_step = 16;    // prompts per rollout batch, whole job
+  int64_t mu = 1;                   // update passes over each rollout batch
+  int64_t mini_batches = 1;         // optimizer steps per pass (the rollout batch split evenly)
+  double eps_low = 0.2, eps_high = 0.2;  // clip range [1 - eps_low, 1 + eps_high]
+  double beta = 0.0;                // KL(k3) coefficient to the stage's starting weights (0: no reference model)
+  std::string loss_aggregation = "grpo";  // grpo | token_mean | dr_grpo
+  bool scale_rewards = true;        // divide advantages by the group's reward std
+  bool skip_equal_reward_groups = false;  // leave groups whose rewards are all equal out of the update
+  std::vector<rewards::RewardSpec> rewards;
+  SamplingConfig sampling;
+  void visit(ConfigVisitor& v);
+};
+
+// eval: pass@1 averaged over k samples, cons@k, format rate and response length.
+struct EvalConfig {
+  int64_t samples = 4;        // k
+  std::string language = "en";
+  int64_t show = 0;           // completions printed to the log (for a quick look)
+  SamplingConfig sampling;    // R1 used temperature 0.6, top_p 0.95
+  void visit(ConfigVisitor& v);
+};
+
+// rejection_sample: keep the verified, readable completions as a new SFT set.
+struct RejectionConfig {
+  int64_t samples_per_prompt = 4;
+  int64_t min_response_tokens = 1, max_response_tokens = 1 << 20;
+  double min_language_share = 0.99;  // no language mixing in the chain of thought
+  bool deduplicate = true;           // drop repeated completions of the same prompt
+  bool require_correct = true;       // the verifier must accept the answer
+  std::string language = "en";
+  std::string output;                // SFT dataset file (default: <run_dir>/<stage name>.h5)
+  SamplingConfig sampling;
+  void visit(ConfigVisitor& v);
+};
+
+// distill: the current model (teacher) writes verified traces; a student of another configuration is
+// trained on them by SFT and becomes the recipe's current model.
+struct DistillConfig {
+  ModelConfig student;
+  RejectionConfig traces;            // how the teacher's traces are sampled and filtered
+  void visit(ConfigVisitor& v);
+};
+
 struct StageConfig {
-  std::string kind = "pretrain";  // pretrain | sft
+  std::string kind = "pretrain";  // pretrain | sft | grpo | rejection_sample | distill | eval
   std::string name;               // defaults to kind
   int64_t steps = 100;
   int64_t batch_size = 16;        // sequences per optimizer step, whole job (global)
@@ -43,14 +91,20 @@ struct StageConfig {
   int64_t log_every = 1;
   OptimConfig optim;
   DataConfig data;
+  GrpoConfig grpo;
+  EvalConfig eval;
+  RejectionConfig rejection;
+  DistillConfig distill;
   void visit(ConfigVisitor& v);
   std::string display_name() const { return name.empty() ? kind : name; }
+  bool trains() const { return kind == "pretrain" || kind == "sft" || kind == "grpo" || kind == "distill"; }
 };
 
 struct TokenizerConfig {
   std::string source = "train";  // train (BPE on the synthetic corpus) | path
   std::string path;              // Hugging Face tokenizer folder or tokenizer.json
   int64_t vocab_size = 512;      // when training
+  std::string pattern = "qwen2"; // pre-tokenizer when training: qwen2 (digits split) | gpt2
   int64_t train_examples = 4000; // synthetic documents the tokenizer is trained on
   void visit(ConfigVisitor& v);
 };

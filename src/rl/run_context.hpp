@@ -7,6 +7,8 @@
 #include "io/tokenizer.hpp"
 #include "model/model.hpp"
 #include "parallel/comm.hpp"
+#include "rl/data/example.hpp"
+#include "rl/eval_result.hpp"
 #include "rl/metrics.hpp"
 #include "rl/run_config.hpp"
 
@@ -21,6 +23,9 @@ struct RunContext {
   std::unique_ptr<Model> model;
   MetricsLog metrics;
   int64_t global_step = 0;   // optimizer steps over the whole recipe
+  std::string model_name = "policy";        // "policy", or "student" after a distill stage
+  std::vector<Example> previous_sft;        // written by rejection_sample / distill, read by sft (data.source: previous)
+  std::vector<EvalResult> eval_results;
   DType dtype = DType::f32;
   Device device = Device::host;
 };

@@ -1,0 +1,166 @@
+// CUDA LM head with softmax cross-entropy, in row chunks (only one [chunk_rows, V] logits buffer,
+// f32, exists at a time). Per chunk: a cuBLAS GEMM (bf16 or f32 operands, f32 logits), then one
+// block per row for max, log-sum-exp, log p(target) and entropy (double sums, fixed block reductions).
+// The backward recomputes each chunk's logits, turns them into dlogits (in place for f32 operands,
+// into a bf16 copy for bf16 operands, which the two GEMMs need), then dh = dlogits W (overwritten)
+// and dw += dlogits^T h (f32 gradient). h/w share a dtype; targets i32; logp, lse, entropy, dlogp f32.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/cuda_ops.hpp"
+
+namespace r1::ops::cuda {
+
+namespace {
+
+constexpr int kRowThreads = 1024;
+
+struct LmHeadShape {
+  int64_t rows = 0, vocab = 0, dim = 0;
+};
+
+LmHeadShape check_lm_head(const char* op, const Tensor& h, const Tensor& w, const Tensor& targets, int64_t chunk_rows) {
+  check_device_tensor(op, h, "h");
+  check_device_tensor(op, w, "w");
+  R1_CHECK(h.dtype() == w.dtype(), op, ": h ", h.describe(), " and w ", w.describe(), " differ in dtype");
+  LmHeadShape s{h.rows(), w.rows(), h.cols()};
+  R1_CHECK(w.cols() == s.dim, op, ": hidden ", h.describe(), " and head weight ", w.describe(), " differ in width");
+  R1_CHECK(chunk_rows >= 1, op, ": chunk_rows = ", chunk_rows, " (must be >= 1)");
+  R1_CHECK(targets.defined() && targets.numel() == s.rows, op, ": targets ", targets.describe(), " should have ", s.rows,
+           " elements");
+  return s;
+}
+
+// Targets on the device for the kernels, checked on the host (< V; negative means "no target").
+const int32_t* checked_targets(const char* op, const Tensor& targets, int64_t vocab, DeviceBuffer& holder) {
+  const std::vector<int32_t> t = host_indices(targets, op, "targets");
+  for (size_t n = 0; n < t.size(); ++n)
+    R1_CHECK(t[n] < vocab, op, ": target ", t[n], " at row ", n, " is not below the vocabulary size ", vocab);
+  holder = upload(t);
+  return holder.as<int32_t>();
+}
+
+// Row i of the chunk: z = logits[i, :]; lse, logp and entropy of softmax(z).
+__global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const int32_t* targets, float* logp,
+                                     float* lse, float* entropy) {
+  __shared__ float scratch_f[32];
+  __shared__ double scratch_d[32];
+  const int64_t i = blockIdx.x;
+  const float* z = logits + i * vocab;
+  float max_z = -INFINITY;
+  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) max_z = fmaxf(max_z, z[v]);
+  max_z = block_max(max_z, scratch_f);
+  double denom = 0;
+  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) denom += double(expf(z[v] - max_z));
+  denom = block_sum(denom, scratch_d);
+  const double row_lse = double(max_z) + log(denom);
+  if (entropy) {  // H = sum p (lse - z)
+    double h = 0;
+    for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
+      const double zv = double(z[v]);
+      h += exp(zv - row_lse) * (row_lse - zv);
+    }
+    h = block_sum(h, scratch_d);
+    if (threadIdx.x == 0) entropy[i] = float(h);
+  }
+  if (threadIdx.x == 0) {
+    lse[i] = float(row_lse);
+    const int32_t target = targets[i];
+    logp[i] = target < 0 ? 0.0f : float(double(z[target]) - row_lse);
+  }
+}
+
+// dlogits[i, v] = g * (onehot(target) - exp(z - lse)), g = logit_scale * dlogp; zero rows without target.
+template <class D>
+__global__ void lm_head_dlogits_kernel(const float* logits, int64_t rows, int64_t vocab, const int32_t* targets,
+                                       const float* lse, const float* dlogp, float logit_scale, D* dlogits) {
+  const int64_t total = rows * vocab;
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t i = idx / vocab, v = idx % vocab;
+    const int32_t target = targets[i];
+    float value = 0.0f;
+    if (target >= 0) {
+      const float g = logit_scale * dlogp[i];
+      value = -g * expf(logits[idx] - lse[i]);
+      if (v == target) value += g;
+    }
+    dlogits[idx] = from_f32<D>(value);
+  }
+}
+
+}  // namespace
+
+void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale, int64_t chunk_rows,
+                     Tensor& logp, Tensor& lse, Tensor& entropy) {
+  const char* op = "lm_head_forward";
+  const LmHeadShape s = check_lm_head(op, h, w, targets, chunk_rows);
+  float* plogp = device_ptr<float>(logp, op, "logp");
+  float* plse = device_ptr<float>(lse, op, "lse");
+  check_device_numel(op, logp, s.rows, "logp");
+  check_device_numel(op, lse, s.rows, "lse");
+  float* pent = nullptr;
+  if (entropy.defined()) {
+    pent = device_ptr<float>(entropy, op, "entropy");
+    check_device_numel(op, entropy, s.rows, "entropy");
+  }
+  if (s.rows == 0) return;
+  R1_CHECK(s.vocab > 0, op, ": empty vocabulary in ", w.describe());
+  DeviceBuffer target_holder;
+  const int32_t* pt = checked_targets(op, targets, s.vocab, target_holder);
+  const int64_t chunk = std::min(chunk_rows, s.rows);
+  DeviceBuffer logits(size_t(chunk * s.vocab) * sizeof(float));  // [chunk, V]
+  const size_t hs = dtype_size(h.dtype());
+  for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
+    const int64_t m = std::min(chunk, s.rows - r0);
+    gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale, static_cast<const char*>(h.raw()) + size_t(r0 * s.dim) * hs,
+                   s.dim, w.raw(), s.dim, h.dtype(), 0.0, logits.as<void>(), s.vocab, DType::f32, op);
+    lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0, plogp + r0,
+                                                                     plse + r0, pent ? pent + r0 : nullptr);
+    CUDA_CHECK_LAUNCH();
+  }
+}
+
+void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, const Tensor& lse, const Tensor& dlogp,
+                      double logit_scale, int64_t chunk_rows, Tensor& dh, Tensor& dw) {
+  const char* op = "lm_head_backward";
+  const LmHeadShape s = check_lm_head(op, h, w, targets, chunk_rows);
+  const float* plse = device_ptr<float>(lse, op, "lse");
+  const float* pdlogp = device_ptr<float>(dlogp, op, "dlogp");
+  check_device_numel(op, lse, s.rows, "lse");
+  check_device_numel(op, dlogp, s.rows, "dlogp");
+  check_device_numel(op, dh, s.rows * s.dim, "dh");
+  check_device_numel(op, dw, s.vocab * s.dim, "dw");
+  check_dtype(op, dw, DType::f32, "dw (a parameter gradient)");
+  if (s.rows == 0) return;
+  R1_CHECK(s.vocab > 0, op, ": empty vocabulary in ", w.describe());
+  DeviceBuffer target_holder;
+  const int32_t* pt = checked_targets(op, targets, s.vocab, target_holder);
+  const int64_t chunk = std::min(chunk_rows, s.rows);
+  const bool bf16_operands = h.dtype() == DType::bf16;
+  DeviceBuffer logits(size_t(chunk * s.vocab) * sizeof(float));                       // [chunk, V] f32
+  DeviceBuffer dlogits_bf16(bf16_operands ? size_t(chunk * s.vocab) * sizeof(bf16_t) : 0);  // [chunk, V]
+  void* dlogits = bf16_operands ? dlogits_bf16.as<void>() : logits.as<void>();
+  const size_t hs = dtype_size(h.dtype()), dhs = dtype_size(dh.dtype());
+  for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
+    const int64_t m = std::min(chunk, s.rows - r0);
+    const void* h_chunk = static_cast<const char*>(h.raw()) + size_t(r0 * s.dim) * hs;
+    gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale, h_chunk, s.dim, w.raw(), s.dim, h.dtype(), 0.0,
+                   logits.as<void>(), s.vocab, DType::f32, op);
+    if (bf16_operands) {
+      lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+          logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<bf16_t*>(dlogits));
+    } else {
+      lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+          logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<float*>(dlogits));
+    }
+    CUDA_CHECK_LAUNCH();
+    // dh[r0 : r0+m] = dlogits [m, V] W [V, d];  dw [V, d] += dlogits^T h[r0 : r0+m].
+    gemm_row_major(false, false, m, s.dim, s.vocab, 1.0, dlogits, s.vocab, w.raw(), s.dim, h.dtype(), 0.0,
+                   static_cast<char*>(dh.raw()) + size_t(r0 * s.dim) * dhs, s.dim, dh.dtype(), op);
+    gemm_row_major(true, false, s.vocab, s.dim, m, 1.0, dlogits, s.vocab, h_chunk, s.dim, h.dtype(), 1.0, dw.raw(), s.dim,
+                   DType::f32, op);
+  }
+}
+
+}  // namespace r1::ops::cuda

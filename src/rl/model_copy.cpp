@@ -1,0 +1,12 @@
+// Model cloning by configuration + flat parameter copy.
+#include "rl/model_copy.hpp"
+
+namespace r1 {
+
+std::unique_ptr<Model> clone_model(const Model& m) {
+  auto copy = std::make_unique<Model>(m.config(), m.dtype(), m.device(), m.shard());
+  copy->params().flat_values().copy_from(m.params().flat_values());
+  return copy;
+}
+
+}  // namespace r1

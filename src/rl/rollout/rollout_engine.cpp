@@ -1,0 +1,146 @@
+// Continuous-batching generation over a KV cache.
+#include "rl/rollout/rollout_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "kernels/ops.hpp"
+
+namespace r1 {
+
+void SamplingConfig::visit(ConfigVisitor& v) {
+  v.field("temperature", temperature, "softmax temperature (0 = greedy)", at_least(0));
+  v.field("top_p", top_p, "nucleus sampling mass", between(1e-6, 1));
+  v.field("top_k", top_k, "keep only the k most likely tokens (0 = all)", at_least(0));
+  v.field("max_new_tokens", max_new_tokens, "longest completion", at_least(1));
+  v.field("stop", stop, "stop strings (besides the end-of-sequence token)");
+  v.field("batch", batch, "sequences decoded together per rank", at_least(1));
+}
+
+RolloutEngine::RolloutEngine(const Model& model, const Tokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
+
+namespace {
+struct Slot {
+  int64_t request = -1;      // index into requests, -1 when free
+  int64_t length = 0;        // tokens in the cache
+  bool needs_prefill = false;
+};
+
+bool ends_with_stop(const Tokenizer& tok, const std::vector<int32_t>& generated, const std::vector<std::string>& stops) {
+  if (stops.empty()) return false;
+  size_t longest = 0;
+  for (auto& s : stops) longest = std::max(longest, s.size());
+  // Decode enough trailing tokens to cover the longest stop string (each token is >= 1 byte).
+  size_t take = std::min(generated.size(), longest + 2);
+  std::string tail = tok.decode(generated.data() + (generated.size() - take), take);
+  for (auto& s : stops)
+    if (!s.empty() && tail.find(s) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& requests, const SamplingConfig& sampling,
+                                             uint64_t seed, int64_t step, RolloutStats* stats) const {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Rollout> out(requests.size());
+  if (requests.empty()) return out;
+  int64_t longest_prompt = 0;
+  for (auto& r : requests) {
+    R1_CHECK(r.prompt && !r.prompt->empty(), "rollout request without a prompt");
+    longest_prompt = std::max<int64_t>(longest_prompt, int64_t(r.prompt->size()));
+  }
+  const int64_t capacity = longest_prompt + sampling.max_new_tokens;
+  R1_INPUT_CHECK(capacity <= model_.config().max_position_embeddings, "sampling: prompt (", longest_prompt,
+                 " tokens) + max_new_tokens (", sampling.max_new_tokens, ") exceed model.max_position_embeddings (",
+                 model_.config().max_position_embeddings, ")");
+  const int64_t n_slots = std::min<int64_t>(sampling.batch, int64_t(requests.size()));
+  KvCache cache = model_.make_kv_cache(n_slots, capacity);
+  std::vector<Slot> slots(static_cast<size_t>(n_slots));
+  std::deque<int64_t> pending;
+  for (int64_t i = 0; i < int64_t(requests.size()); ++i) pending.push_back(i);
+  const int32_t eos = tokenizer_.eos_id();
+  const ops::SamplingParams params = sampling.params();
+  RolloutStats st;
+
+  while (true) {
+    // Fill free slots with pending prompts.
+    for (auto& s : slots)
+      if (s.request < 0 && !pending.empty()) {
+        s.request = pending.front();
+        pending.pop_front();
+        s.length = 0;
+        s.needs_prefill = true;
+      }
+    // Rows of this forward: whole prompts for new slots, the last sampled token for the others.
+    CachedRows rows;
+    std::vector<int64_t> sample_slot, sample_row;
+    for (int64_t si = 0; si < n_slots; ++si) {
+      Slot& s = slots[size_t(si)];
+      if (s.request < 0) continue;
+      const RolloutRequest& req = requests[size_t(s.request)];
+      if (s.needs_prefill) {
+        for (size_t i = 0; i < req.prompt->size(); ++i) {
+          rows.tokens.push_back((*req.prompt)[i]);
+          rows.positions.push_back(int32_t(i));
+          rows.slots.push_back(int32_t(si));
+        }
+        s.length = int64_t(req.prompt->size());
+        s.needs_prefill = false;
+        st.prefill_tokens += s.length;
+      } else {
+        rows.tokens.push_back(out[size_t(s.request)].tokens.back());
+        rows.positions.push_back(int32_t(s.length));
+        rows.slots.push_back(int32_t(si));
+        ++s.length;
+      }
+      sample_slot.push_back(si);
+      sample_row.push_back(rows.size() - 1);
+    }
+    if (rows.size() == 0) break;
+    Tensor h = model_.forward_cached(rows, cache);  // [N, d], normalised
+    ++st.forwards;
+    // Logits of each slot's last row only.
+    std::vector<int32_t> pick(sample_row.begin(), sample_row.end());
+    Tensor pick_t = Tensor::from_vector(pick);
+    if (!h.is_host()) pick_t = pick_t.to(h.device());
+    Tensor last = Tensor::empty({int64_t(pick.size()), h.cols()}, h.dtype(), h.device());
+    ops::gather_rows(h, pick_t, last);
+    Tensor logits = model_.logits(last);  // [S, V]
+    if (!logits.is_host()) logits = logits.to(Device::host);
+    std::vector<double> uniforms;
+    for (int64_t si : sample_slot) {
+      const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];
+      uint64_t key = hash_words({seed, hash_string("sample"), uint64_t(step), uint64_t(req.prompt_id), uint64_t(req.sample_id)});
+      uniforms.push_back(uniform_at(key, out[size_t(slots[size_t(si)].request)].tokens.size()));
+    }
+    Tensor tokens = Tensor::empty({int64_t(sample_slot.size())}, DType::i32);
+    ops::sample_tokens(logits, params, uniforms, tokens);
+    for (size_t i = 0; i < sample_slot.size(); ++i) {
+      Slot& s = slots[size_t(sample_slot[i])];
+      Rollout& r = out[size_t(s.request)];
+      int32_t t = tokens.data<int32_t>()[i];
+      r.tokens.push_back(t);
+      ++st.generated_tokens;
+      bool done = false;
+      if (t == eos) {
+        r.stop = StopReason::end_of_sequence;
+        done = true;
+      } else if (ends_with_stop(tokenizer_, r.tokens, sampling.stop)) {
+        r.stop = StopReason::stop_string;
+        done = true;
+      } else if (int64_t(r.tokens.size()) >= sampling.max_new_tokens) {
+        r.stop = StopReason::max_tokens;
+        done = true;
+      }
+      if (done) s.request = -1;
+    }
+  }
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (stats) *stats = st;
+  return out;
+}
+
+}  // namespace r1

@@ -1,0 +1,24 @@
+// SamplingConfig: how completions are drawn (a recipe key in grpo, rejection_sample, distill and
+// eval stages).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config_visitor.hpp"
+#include "kernels/ops_types.hpp"
+
+namespace r1 {
+
+struct SamplingConfig {
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  int64_t max_new_tokens = 64;
+  std::vector<std::string> stop;  // stop strings (generation also stops at the end-of-sequence token)
+  int64_t batch = 64;             // sequences decoded together per rank (KV-cache slots)
+  void visit(ConfigVisitor& v);
+  ops::SamplingParams params() const { return {temperature, top_p, top_k}; }
+};
+
+}  // namespace r1

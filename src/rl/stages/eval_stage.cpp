@@ -1,0 +1,106 @@
+// Evaluation: pass@1 over k samples, cons@k, format rate, length.
+#include "rl/stages/eval_stage.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/log.hpp"
+#include "core/rng.hpp"
+#include "rl/rewards/math_equivalence.hpp"
+#include "rl/rollout/rollout_scoring.hpp"
+
+namespace r1 {
+
+namespace {
+// Majority answer among the samples (equivalent answers vote together; ties: first seen).
+std::optional<std::string> majority_answer(const std::vector<ScoredRollout>& group) {
+  std::vector<std::pair<std::string, int>> votes;
+  for (auto& s : group) {
+    if (!s.answer) continue;
+    bool placed = false;
+    for (auto& [ans, n] : votes)
+      if (rewards::answers_equivalent(*s.answer, ans)) {
+        ++n;
+        placed = true;
+        break;
+      }
+    if (!placed) votes.push_back({*s.answer, 1});
+  }
+  if (votes.empty()) return std::nullopt;
+  size_t best = 0;
+  for (size_t i = 1; i < votes.size(); ++i)
+    if (votes[i].second > votes[best].second) best = i;
+  return votes[best].first;
+}
+}  // namespace
+
+EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, const std::vector<Example>& prompts,
+                    const EvalConfig& eval, uint64_t stream_seed) {
+  size_t n = prompts.size(), b = n * size_t(dp.rank()) / size_t(dp.size()), e = n * size_t(dp.rank() + 1) / size_t(dp.size());
+  std::vector<RolloutRequest> requests;
+  for (size_t i = b; i < e; ++i)
+    for (int64_t s = 0; s < eval.samples; ++s) requests.push_back({prompts[i].id, s, &prompts[i].prompt});
+  RolloutEngine engine(model, tok);
+  std::vector<Rollout> rollouts = engine.generate(requests, eval.sampling, stream_seed, 0);
+  std::vector<double> sums(5, 0.0);  // [pass@1 numerator, cons, formatted, length, completions]
+  for (size_t i = b; i < e; ++i) {
+    std::vector<ScoredRollout> group;
+    for (int64_t s = 0; s < eval.samples; ++s) {
+      size_t idx = (i - b) * size_t(eval.samples) + size_t(s);
+      group.push_back(score_rollout(tok, prompts[i], rollouts[idx], nullptr, eval.language, eval.sampling.max_new_tokens));
+      sums[0] += group.back().correct ? 1.0 / double(eval.samples) : 0.0;
+      sums[2] += group.back().formatted;
+      sums[3] += double(group.back().tokens);
+      sums[4] += 1;
+    }
+    if (int64_t(i - b) < eval.show && dp.rank() == 0)
+      log_info("  [", prompts[i].question, " = ", prompts[i].gold, "] ", group[0].text, group[0].correct ? "  (correct)" : "");
+    auto vote = majority_answer(group);
+    sums[1] += vote && rewards::answers_equivalent(*vote, prompts[i].gold) ? 1.0 : 0.0;
+  }
+  dp.allreduce(sums);
+  EvalResult r;
+  r.prompts = int64_t(n);
+  r.k = eval.samples;
+  r.pass_at_1 = sums[0] / double(std::max<size_t>(1, n));
+  r.cons_at_k = sums[1] / double(std::max<size_t>(1, n));
+  r.format_rate = sums[2] / std::max(1.0, sums[4]);
+  r.length = sums[3] / std::max(1.0, sums[4]);
+  return r;
+}
+
+EvalResult run_eval_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
+  const std::string name = stage.display_name();
+  uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string("eval")});  // same samples streams for every eval
+  EvalResult r = evaluate(*ctx.model, ctx.tokenizer, ctx.dp, prompts, stage.eval, seed);
+  r.stage = name;
+  r.step = ctx.global_step;
+  r.model = ctx.model_name;
+  nlohmann::json rec = {{"stage", name},          {"kind", "eval"},           {"step", ctx.global_step},
+                        {"model", r.model},        {"eval/pass@1", r.pass_at_1}, {"eval/cons@k", r.cons_at_k},
+                        {"eval/k", r.k},           {"eval/format_rate", r.format_rate}, {"eval/length", r.length},
+                        {"eval/prompts", r.prompts}};
+  ctx.metrics.write(rec);
+  char line[256];
+  std::snprintf(line, sizeof line, "%-10s %s: pass@1 %.3f  cons@%lld %.3f  format %.3f  length %.1f  (%lld prompts x %lld)",
+                name.c_str(), r.model.c_str(), r.pass_at_1, (long long)r.k, r.cons_at_k, r.format_rate, r.length,
+                (long long)r.prompts, (long long)r.k);
+  log_info(line);
+  ctx.eval_results.push_back(r);
+  return r;
+}
+
+std::string format_eval_table(const std::vector<EvalResult>& rows) {
+  std::ostringstream os;
+  os << "| stage | model | after step | pass@1 | cons@k | k | format rate | mean length |\n";
+  os << "|---|---|---:|---:|---:|---:|---:|---:|\n";
+  char buf[256];
+  for (auto& r : rows) {
+    std::snprintf(buf, sizeof buf, "| %s | %s | %lld | %.3f | %.3f | %lld | %.3f | %.1f |\n", r.stage.c_str(),
+                  r.model.c_str(), (long long)r.step, r.pass_at_1, r.cons_at_k, (long long)r.k, r.format_rate, r.length);
+    os << buf;
+  }
+  return os.str();
+}
+
+}  // namespace r1

@@ -1,0 +1,18 @@
+// The eval stage (and `r1 eval`): k completions per held-out prompt; pass@1 averaged over the k
+// samples, cons@k (majority vote over the extracted answers, equivalent answers voting together),
+// format rate and mean completion length, reduced over the data-parallel ranks.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "rl/data/example.hpp"
+#include "rl/run_context.hpp"
+
+namespace r1 {
+
+EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, const std::vector<Example>& prompts,
+                    const EvalConfig& eval, uint64_t stream_seed);
+EvalResult run_eval_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts);
+std::string format_eval_table(const std::vector<EvalResult>& rows);
+
+}  // namespace r1
