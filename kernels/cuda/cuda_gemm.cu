@@ -1,6 +1,8 @@
 // CUDA matrix products through cuBLAS with f32 accumulation (CUBLAS_COMPUTE_32F, no TF32): the plain
 // GEMM, the per-expert grouped GEMM (one cublasGemmGroupedBatchedEx call over the non-empty groups,
-// pointer arrays uploaded to the device) and its weight gradient. Tensors are row-major, so every
+// pointer arrays uploaded to the device) and its weight gradient. Mixed types (bf16 operands into an
+// f32 result, e.g. the f32 expert weight gradients) have no grouped cuBLAS form and run as one
+// cublasGemmEx per non-empty group. Tensors are row-major, so every
 // product is issued as its transpose in cuBLAS' column-major terms: C^T = op(B)^T op(A)^T.
 #include <string>
 #include <vector>
@@ -69,6 +71,16 @@ struct GroupedProblems {
   void run(DType ab_dtype, DType c_dtype) const {
     const int count = int(m.size());
     if (count == 0) return;
+    if (ab_dtype != c_dtype) {
+      // cublasGemmGroupedBatchedEx has no mixed-type form (bf16 operands into f32 returns
+      // CUBLAS_STATUS_NOT_SUPPORTED): one cublasGemmEx per problem, same arithmetic.
+      for (int i = 0; i < count; ++i)
+        CUBLAS_CHECK(cublasGemmEx(cublas(), trans_a[size_t(i)], trans_b[size_t(i)], m[size_t(i)], n[size_t(i)],
+                                  k[size_t(i)], &alpha[size_t(i)], a[size_t(i)], cuda_data_type(ab_dtype), lda[size_t(i)],
+                                  b[size_t(i)], cuda_data_type(ab_dtype), ldb[size_t(i)], &beta[size_t(i)], c[size_t(i)],
+                                  cuda_data_type(c_dtype), ldc[size_t(i)], CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      return;
+    }
     DeviceBuffer a_dev = upload(a), b_dev = upload(b), c_dev = upload(c);  // pointer arrays on the device
     CUBLAS_CHECK(cublasGemmGroupedBatchedEx(
         cublas(), trans_a.data(), trans_b.data(), m.data(), n.data(), k.data(), alpha.data(),
@@ -184,19 +196,7 @@ void grouped_gemm_weight_grad(const Tensor& dy, const Tensor& x, const std::vect
                  checked_int(rows, op, "group rows"), px + size_t(r0 * k) * xs, int(k), pdy + size_t(r0 * n) * xs,
                  int(n), 1.0f, pdw + size_t(g * n * k) * ws, int(k));
   }
-  if (x.dtype() == dw.dtype()) {
-    problems.run(x.dtype(), dw.dtype());
-    return;
-  }
-  // bf16 operands into f32 gradients: cublasGemmGroupedBatchedEx has no mixed-type form, so one
-  // cublasGemmEx per non-empty group (same arithmetic: f32 accumulation, beta = 1).
-  for (size_t i = 0; i < problems.m.size(); ++i) {
-    const float alpha = 1.0f, beta = 1.0f;
-    CUBLAS_CHECK(cublasGemmEx(cublas(), problems.trans_a[i], problems.trans_b[i], problems.m[i], problems.n[i],
-                              problems.k[i], &alpha, problems.a[i], cuda_data_type(x.dtype()), problems.lda[i],
-                              problems.b[i], cuda_data_type(x.dtype()), problems.ldb[i], &beta, problems.c[i],
-                              cuda_data_type(dw.dtype()), problems.ldc[i], CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-  }
+  problems.run(x.dtype(), dw.dtype());
 }
 
 }  // namespace r1::ops::cuda

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -48,8 +49,15 @@ const RuntimeState& ready_state() {
 
 // Size-binned free lists: a freed block goes to the list of its rounded size and is handed out again
 // for any request of that rounded size. Blocks are returned to CUDA only when an allocation fails.
+// With R1_CUDA_EXACT_ALLOC=1 in the environment every tensor gets its own exact-size cudaMalloc and
+// is freed at once, so compute-sanitizer's memcheck sees every out-of-bounds access.
 class CachingAllocator {
  public:
+  CachingAllocator() {
+    const char* exact = std::getenv("R1_CUDA_EXACT_ALLOC");
+    exact_ = exact && std::string(exact) == "1";
+  }
+
   static size_t rounded_size(size_t bytes) {
     if (bytes <= 512) return 512;
     if (bytes <= kSmallBlockLimit) {
@@ -61,8 +69,8 @@ class CachingAllocator {
   }
 
   void* allocate(size_t bytes) {
-    const size_t size = rounded_size(bytes);
-    {
+    const size_t size = exact_ ? bytes : rounded_size(bytes);
+    if (!exact_) {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.find(size);
       if (it != free_.end() && !it->second.empty()) {
@@ -97,6 +105,12 @@ class CachingAllocator {
       log_warn("cuda allocator: free of a pointer it did not hand out (ignored)");
       return;
     }
+    if (exact_) {
+      live_.erase(it);
+      const cudaError_t err = cudaFree(ptr);  // waits for the device first
+      if (err != cudaSuccess) log_warn(std::string("cuda allocator: cudaFree failed: ") + cudaGetErrorString(err));
+      return;
+    }
     free_[it->second].push_back(ptr);
     cached_bytes_ += it->second;
     live_.erase(it);
@@ -123,6 +137,7 @@ class CachingAllocator {
   std::unordered_map<size_t, std::vector<void*>> free_;  // rounded size -> cached blocks
   std::unordered_map<void*, size_t> live_;               // handed-out block -> rounded size
   size_t cached_bytes_ = 0;
+  bool exact_ = false;
 };
 
 CachingAllocator& allocator() {

@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "core/config_yaml.hpp"
@@ -107,7 +108,9 @@ Args parse_args(const Command& c, const std::vector<std::string>& argv) {
   Args a;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& w = argv[i];
-    if (w.rfind("--", 0) == 0 && w.size() > 2) {
+    const bool long_option = w.rfind("--", 0) == 0 && w.size() > 2;
+    const bool short_option = w.size() == 2 && w[0] == '-' && std::isalpha(static_cast<unsigned char>(w[1]));
+    if (long_option || short_option) {
       std::string name = w, value;
       bool has_value = false;
       if (auto eq = w.find('='); eq != std::string::npos) {

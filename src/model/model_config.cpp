@@ -49,7 +49,9 @@ void ModelConfig::visit(ConfigVisitor& v) {
   v.field("mtp_loss_weight", mtp_loss_weight, "weight of the MTP loss (lambda)", at_least(0));
   v.field("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon", greater_than(0));
   v.field("rope_theta", rope_theta, "RoPE base", greater_than(1));
-  v.field("rope_interleave", rope_interleave, "rotate adjacent pairs (DeepSeek) instead of halves");
+  // Default follows the architecture read above: DeepSeek pairs, Qwen2/Llama halves.
+  if (v.reading()) rope_interleave = architecture == "deepseek_v3";
+  v.field("rope_interleave", rope_interleave, "rotate adjacent pairs (default for deepseek_v3) instead of halves");
   section(v, "rope_scaling", rope_scaling, "RoPE scaling");
   v.field("max_position_embeddings", max_position_embeddings, "longest position", at_least(1));
   v.field("tie_word_embeddings", tie_word_embeddings, "share the embedding and the LM head");

@@ -3,14 +3,19 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
+#include "rl/data/file_dataset.hpp"
+#include "rl/run_checkpoint.hpp"
+#include "rl/stop_signal.hpp"
 #include "rl/data/synth_datasets.hpp"
 #include "rl/run_context.hpp"
 #include "io/bpe_pretokenizer.hpp"
 #include "io/dataset_file.hpp"
+#include "io/model_tensors.hpp"
 #include "io/dataset_tokenizer_identity.hpp"
 #include "rl/stages/distill_stage.hpp"
 #include "rl/stages/eval_stage.hpp"
@@ -40,30 +45,13 @@ Tokenizer build_tokenizer(const RunConfig& c) {
                               c.tokenizer.pattern == "qwen2" ? bpe::kQwen2Pattern : "");
 }
 
-// Examples from an HDF5 dataset file written by `r1 data import` or an earlier stage.
-std::vector<Example> file_dataset(const RunContext& ctx, const StageConfig& s) {
-  TokenizerIdentity id = tokenizer_identity(ctx.tokenizer);
-  DatasetOpenOptions opts;
-  opts.expected_tokenizer = &id;
-  DatasetReader reader = DatasetReader::open(s.data.path, opts);
-  std::vector<Example> out;
-  for (DatasetRecord& r : reader.read_rows(0, std::min<int64_t>(reader.size(), s.data.examples))) {
-    Example e;
-    e.id = r.id;
-    e.prompt = std::move(r.prompt);
-    e.response = std::move(r.response);
-    e.question = std::move(r.question);
-    e.gold = std::move(r.gold);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) {
   const RunConfig& c = ctx.config;
   uint64_t seed = uint64_t(c.seed);
-  if (s.data.source == "path") return file_dataset(ctx, s);
+  if (s.data.source == "path") return load_dataset_examples(ctx.tokenizer, s.data.path, s.data.examples);
   if (s.data.source == "previous") {
+    if (ctx.previous_sft.empty() && !ctx.previous_sft_path.empty())  // restarted after the stage that wrote it
+      return load_dataset_examples(ctx.tokenizer, ctx.previous_sft_path);
     R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
                    "': data.source 'previous' but no earlier stage produced an SFT set");
     return ctx.previous_sft;
@@ -87,41 +75,132 @@ void write_text_file(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// The tokenizer: reloaded from the run directory when the run already started (so a restart uses
+// exactly the same vocabulary), else built from the config.
+Tokenizer run_tokenizer(const RunConfig& c, const fs::path& run_dir) {
+  fs::path saved = run_dir / "tokenizer.json";
+  if (fs::exists(saved)) return Tokenizer::load(saved.string());
+  return build_tokenizer(c);
+}
+
+// Lines of `a` not in `b` (for the restart message about changed settings).
+std::vector<std::string> changed_lines(const std::string& a, const std::string& b) {
+  std::istringstream ia(a), ib(b);
+  std::vector<std::string> lb, out;
+  for (std::string l; std::getline(ib, l);) lb.push_back(l);
+  size_t j = 0;
+  for (std::string l; std::getline(ia, l);) {
+    if (j < lb.size() && lb[j] == l) ++j;
+    else out.push_back(l);
+  }
+  return out;
+}
+
+}  // namespace
+
 RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   const RunConfig& c = in.config;
   c.validate(in.config_file);
   R1_INPUT_CHECK(c.parallel.pp == 1 && c.parallel.ep == 1, in.config_file,
                  ": parallel: pipeline and expert parallelism are not available in this build of the recipe runner "
                  "(use pp: 1, ep: 1; data parallelism comes from the number of ranks)");
+  install_stop_signal_handlers();
+  const fs::path run_dir(c.run_dir);
 
-  // Tokenizer first: the model's vocabulary follows it.
-  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
+  RunContext ctx{c, in.config_file, world, world, run_tokenizer(c, run_dir), nullptr, MetricsLog()};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
+  ctx.resolved_yaml = in.resolved_yaml;
+  ctx.metrics_path = (run_dir / "metrics.jsonl").string();
+
+  // Restart: the newest valid checkpoint decides where the recipe continues.
+  std::optional<ResumePoint> resume = find_resume_point(ctx);
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
   R1_INPUT_CHECK(mc.vocab_size >= ctx.tokenizer.vocab_size(), in.config_file, ": model.vocab_size: ", mc.vocab_size,
                  " is smaller than the tokenizer's vocabulary (", ctx.tokenizer.vocab_size(), "); use 0 to follow the tokenizer");
-
-  // Outputs: only now, after every input check, touch the run directory.
-  fs::path run_dir(c.run_dir);
-  if (world.rank() == 0) {
-    fs::create_directories(run_dir);
-    write_text_file(run_dir / "config.yaml", in.resolved_yaml);
-    ctx.tokenizer.save((run_dir / "tokenizer.json").string());
+  if (resume) {
+    // The model the checkpoint holds must be the one the config describes (the policy, or the
+    // student of the distill stage that produced it): otherwise fail before any work.
+    ModelConfig expected = mc;
+    if (resume->model_name == "student")
+      for (int64_t i = std::min<int64_t>(resume->progress.stage_index, int64_t(c.stages.size()) - 1); i >= 0; --i)
+        if (c.stages[size_t(i)].kind == "distill") {
+          expected = c.stages[size_t(i)].distill.student;
+          if (expected.vocab_size == 0) expected.vocab_size = ctx.tokenizer.vocab_size();
+          break;
+        }
+    Model probe(expected, DType::f32, Device::host);
+    std::vector<std::string> diffs = param_shape_differences(*resume->reader, probe.params(), "model");
+    if (!diffs.empty()) {
+      std::string msg = resume->path + ": the checkpoint's model does not match " + in.config_file + " (" +
+                        std::to_string(diffs.size()) + " tensors differ); use another run_dir or the matching config:";
+      for (size_t i = 0; i < diffs.size() && i < 40; ++i) msg += "\n  " + diffs[i];
+      throw InputError(msg);
+    }
+    mc = expected;
+    auto changes = changed_lines(in.resolved_yaml, resume->config_yaml);
+    if (!changes.empty()) {
+      std::string list;
+      for (size_t i = 0; i < changes.size() && i < 8; ++i) list += "\n  " + changes[i];
+      log_info("restart: the config differs from the checkpoint's in ", changes.size(), " line(s):", list);
+    }
+  } else if (world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
+    // No checkpoint but outputs: only the same job (same resolved config) may start over here.
+    std::ifstream f(run_dir / "config.yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    R1_INPUT_CHECK(ss.str() == in.resolved_yaml, (run_dir / "config.yaml").string(),
+                   ": run_dir holds another run's outputs (its config differs) and no checkpoint to resume; choose another "
+                   "run_dir or remove it");
   }
   world.barrier();
-  ctx.metrics = MetricsLog((run_dir / "metrics.jsonl").string(), world.rank());
+
+  // Outputs: only now, after every input check, touch the run directory.
+  if (world.rank() == 0) {
+    fs::create_directories(run_dir);
+    if (!resume) {
+      write_text_file(run_dir / "config.yaml", in.resolved_yaml);
+      ctx.tokenizer.save((run_dir / "tokenizer.json").string());
+      std::ofstream(ctx.metrics_path, std::ios::trunc);  // a restart from scratch of the same job
+    } else {
+      fs::resize_file(ctx.metrics_path, uint64_t(resume->metrics_bytes));  // drop lines after the checkpoint
+    }
+  }
+  world.barrier();
+  ctx.metrics = MetricsLog(ctx.metrics_path, world.rank());
 
   ctx.model = std::make_unique<Model>(mc, ctx.dtype, ctx.device);
-  ctx.model->init_weights(uint64_t(c.seed));
+  size_t first_stage = 0;
+  if (resume) {
+    load_model_weights(*resume, *ctx.model, world);
+    ctx.global_step = resume->global_step;
+    ctx.model_name = resume->model_name;
+    ctx.stage_state = resume->stage_state;
+    nlohmann::json st = nlohmann::json::parse(resume->reader->read_string("/state/json"));
+    ctx.previous_sft_path = st.value("previous_sft_path", "");
+    for (auto& e : st.at("eval_results"))
+      ctx.eval_results.push_back(EvalResult{e.at("stage"), e.at("model"), e.at("step"), e.at("prompts"), e.at("k"),
+                                            e.at("pass_at_1"), e.at("cons_at_k"), e.at("format_rate"), e.at("length")});
+    first_stage = size_t(resume->progress.stage_index);
+    log_info("restart: resuming from ", resume->path, " at stage ", first_stage + 1, "/", c.stages.size(), ", step ",
+             resume->progress.completed_steps, " (global step ", ctx.global_step, ")");
+    ctx.resume = std::make_shared<ResumePoint>(std::move(*resume));
+    if (ctx.resume->progress.completed_steps == 0) ctx.resume.reset();  // a stage boundary: nothing else to restore
+  } else {
+    ctx.model->init_weights(uint64_t(c.seed));
+  }
   log_info("model: ", mc.architecture, ", ", format_count(double(ctx.model->params().numel())), " parameters, ",
            mc.num_hidden_layers, " layers, vocab ", mc.vocab_size, (mc.n_routed_experts ? ", MoE " : ""),
            (mc.n_routed_experts ? std::to_string(mc.n_routed_experts) + " experts top-" + std::to_string(mc.num_experts_per_tok) : ""));
   log_info("ranks: ", world.size(), " (data parallel), ", ComputeRuntime::host_description());
 
-  for (size_t i = 0; i < c.stages.size(); ++i) {
+  for (size_t i = first_stage; i < c.stages.size(); ++i) {
     const StageConfig& s = c.stages[i];
+    ctx.stage_index = int64_t(i);
+    if (!ctx.resume) ctx.stage_state = nlohmann::json::object();
     log_info("== stage ", i + 1, "/", c.stages.size(), ": ", s.display_name(), " (", s.kind, ")");
     std::vector<Example> data = stage_dataset(ctx, s);
     if (s.kind == "pretrain" || s.kind == "sft") run_sft_stage(ctx, s, data);
@@ -129,10 +208,20 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     else if (s.kind == "eval") run_eval_stage(ctx, s, data);
     else if (s.kind == "rejection_sample") run_rejection_stage(ctx, s, data);
     else if (s.kind == "distill") run_distill_stage(ctx, s, data);
+    ctx.resume.reset();
+    if (s.kind == "rejection_sample") ctx.previous_sft_path = ctx.stage_state.value("dataset", ctx.previous_sft_path);
+    ctx.stage_state = nlohmann::json::object();
+    // A checkpoint at every stage boundary: the next stage starts from here after a restart.
+    save_run_checkpoint(ctx, StageProgress{int64_t(i) + 1, 0, DataCursor{}}, nullptr, nullptr);
+    if (i + 1 < c.stages.size() && stop_requested(world)) {
+      log_info("stop signal: checkpoint written, exiting with code ", kRequeueExitCode, " (requeue)");
+      throw StopRequested();
+    }
   }
+  if (first_stage >= c.stages.size()) log_info("restart: every stage of this recipe is already done");
   if (!ctx.eval_results.empty()) log_info("\nevaluation:\n", format_eval_table(ctx.eval_results));
   log_info("recipe finished: ", c.stages.size(), " stages, ", ctx.global_step, " optimizer steps; metrics in ",
-           (run_dir / "metrics.jsonl").string());
+           ctx.metrics_path);
   return RecipeResult{std::move(ctx.model), ctx.global_step};
 }
 

@@ -54,6 +54,7 @@ void RejectionConfig::visit(ConfigVisitor& v) {
           between(0, 1));
   v.field("deduplicate", deduplicate, "keep one copy of repeated completions of a prompt");
   v.field("require_correct", require_correct, "keep only completions the verifier accepts");
+  v.field("require_format", require_format, "keep only completions in the think/answer format");
   v.field("language", language, "target language of the chain of thought");
   v.field("output", output, "SFT dataset file written (default: <run_dir>/<stage>.h5)");
   section(v, "sampling", sampling, "sampling");
@@ -91,6 +92,18 @@ void TokenizerConfig::visit(ConfigVisitor& v) {
   v.field("train_examples", train_examples, "synthetic documents to train on", at_least(1));
 }
 
+void CheckpointConfig::visit(ConfigVisitor& v) {
+  v.field("dir", dir, "checkpoint folder (default: <run_dir>/checkpoints)");
+  v.field("every", every, "steps within a stage between checkpoints (0: stage ends and stop signals only)", at_least(0));
+  v.field("keep", keep, "newest complete checkpoints kept", at_least(1));
+  v.field("alignment", alignment, "HDF5 object alignment in bytes (file system stripe size)", at_least(0));
+  v.field("chunk_bytes", chunk_bytes, "0: contiguous datasets; else chunked with about this many bytes per chunk", at_least(0));
+  v.field("collective", collective, "collective MPI-IO transfers (parallel HDF5)");
+  v.choice("transport", transport, {"automatic", "mpi_io", "ranks_in_turn"}, "how ranks write one file");
+  v.field("mpi_hints", mpi_hints, "MPI-IO hints as key=value (e.g. striping_factor=8, romio_cb_write=enable)");
+  v.field("file_locking", file_locking, "HDF5 file locking (turn off where flock is unsupported)");
+}
+
 void ParallelConfig::visit(ConfigVisitor& v) {
   v.field("pp", pp, "pipeline-parallel stages", at_least(1));
   v.field("ep", ep, "expert-parallel group size (divides dp)", at_least(1));
@@ -105,6 +118,7 @@ void RunConfig::visit(ConfigVisitor& v) {
   section(v, "synth", synth, "synthetic task");
   section(v, "model", model, "model architecture (Hugging Face config names)");
   section(v, "parallel", parallel, "rank layout");
+  section(v, "checkpoint", checkpoint, "checkpoints and restart");
   list(v, "stages", stages, "recipe stages, run in order");
 }
 
@@ -127,13 +141,17 @@ void RunConfig::validate(const std::string& file) const {
     if (s.kind == "sft" && s.data.source == "previous")
       R1_INPUT_CHECK(i > 0 && (stages[i - 1].kind == "rejection_sample" || stages[i - 1].kind == "distill"), at,
                      ".data.source: 'previous' needs a rejection_sample stage right before this one");
-    R1_INPUT_CHECK(s.seq_len <= model.max_position_embeddings, at, ".seq_len: ", s.seq_len,
-                   " exceeds model.max_position_embeddings ", model.max_position_embeddings);
+    if (s.kind == "pretrain" || s.kind == "sft" || s.kind == "distill")
+      R1_INPUT_CHECK(s.seq_len <= (s.kind == "distill" ? s.distill.student : model).max_position_embeddings, at,
+                     ".seq_len: ", s.seq_len, " exceeds the model's max_position_embeddings");
     R1_INPUT_CHECK(s.data.source != "path" || !s.data.path.empty(), at, ".data.path: required when data.source is path");
     for (size_t j = 0; j < i; ++j)
       R1_INPUT_CHECK(stages[j].display_name() != s.display_name(), at, ".name: '", s.display_name(),
                      "' is used by stages[", j, "] too (give each stage a distinct name)");
   }
+  for (auto& h : checkpoint.mpi_hints)
+    R1_INPUT_CHECK(h.find('=') != std::string::npos && h.find('=') > 0, file, ": checkpoint.mpi_hints: '", h,
+                   "' is not of the form key=value");
   R1_INPUT_CHECK(tokenizer.source != "path" || !tokenizer.path.empty(), file, ": tokenizer.path: required when tokenizer.source is path");
 }
 

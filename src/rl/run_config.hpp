@@ -67,6 +67,7 @@ struct RejectionConfig {
   double min_language_share = 0.99;  // no language mixing in the chain of thought
   bool deduplicate = true;           // drop repeated completions of the same prompt
   bool require_correct = true;       // the verifier must accept the answer
+  bool require_format = true;        // <think>…</think><answer>…</answer> exactly
   std::string language = "en";
   std::string output;                // SFT dataset file (default: <run_dir>/<stage name>.h5)
   SamplingConfig sampling;
@@ -109,6 +110,20 @@ struct TokenizerConfig {
   void visit(ConfigVisitor& v);
 };
 
+// Checkpoints: where, how often, how many are kept, and the HDF5/MPI-IO knobs (docs/formats.md).
+struct CheckpointConfig {
+  std::string dir;            // default <run_dir>/checkpoints
+  int64_t every = 50;         // steps within a stage between checkpoints (0: stage ends and stop signals only)
+  int64_t keep = 3;           // newest complete checkpoints kept
+  int64_t alignment = int64_t(1) << 20;  // H5Pset_alignment (bytes; match the file system's stripe size)
+  int64_t chunk_bytes = 0;    // 0: contiguous datasets; else chunked datasets of about this many bytes
+  bool collective = true;     // collective MPI-IO transfers (parallel HDF5)
+  std::string transport = "automatic";  // automatic | mpi_io | ranks_in_turn
+  std::vector<std::string> mpi_hints;   // "key=value" MPI-IO hints, e.g. striping_factor=8
+  bool file_locking = true;   // HDF5 flock on files opened without MPI-IO
+  void visit(ConfigVisitor& v);
+};
+
 struct ParallelConfig {
   int64_t pp = 1;  // pipeline stages
   int64_t ep = 1;  // expert-parallel group size (divides dp)
@@ -124,6 +139,7 @@ struct RunConfig {
   SynthConfig synth;
   ModelConfig model;
   ParallelConfig parallel;
+  CheckpointConfig checkpoint;
   std::vector<StageConfig> stages;
   void visit(ConfigVisitor& v);
   // Cross-field rules (stage sizes, model); throws InputError naming `file` and the key.

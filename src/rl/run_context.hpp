@@ -2,6 +2,9 @@
 // communicator, the tokenizer, the current policy model and the metrics log.
 #pragma once
 #include <memory>
+
+#include <nlohmann/json.hpp>
+#include <vector>
 #include <string>
 
 #include "io/tokenizer.hpp"
@@ -25,7 +28,13 @@ struct RunContext {
   int64_t global_step = 0;   // optimizer steps over the whole recipe
   std::string model_name = "policy";        // "policy", or "student" after a distill stage
   std::vector<Example> previous_sft;        // written by rejection_sample / distill, read by sft (data.source: previous)
+  std::string previous_sft_path;            // the file holding it (reloaded on restart)
   std::vector<EvalResult> eval_results;
+  std::string resolved_yaml;                // the run's resolved config (saved in checkpoints)
+  std::string metrics_path;
+  int64_t stage_index = 0;                  // the stage running now
+  nlohmann::json stage_state = nlohmann::json::object();  // the running stage's own restart state
+  std::shared_ptr<struct ResumePoint> resume;  // set at start-up when resuming; taken by the stage it names
   DType dtype = DType::f32;
   Device device = Device::host;
 };

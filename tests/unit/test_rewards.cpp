@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(language_reward) {
   BOOST_TEST(language_share("Пусть Let", "en") == 0.5);
   // Accented Latin letters stay in one Latin word.
   BOOST_TEST(language_share("café naïve", "en") == 1.0);
-  BOOST_TEST(language_share("1 + 2 = 3", "en") == 0.0);  // no words
+  BOOST_TEST(language_share("1 + 2 = 3", "en") == 1.0);  // no words: nothing mixed
   BOOST_TEST(score_of("language", response_sample("no think block at all")) == 0.0);
   // An unterminated think block runs to the end; the answer block is not counted.
   BOOST_TEST(score_of("language", response_sample("<think>we add")) == 1.0);

@@ -112,7 +112,8 @@ double LanguageReward::score(const Sample& sample) const {
   if (!content) return 0.0;
   LanguageWordCounts counts =
       count_language_words(*content, sample.language.empty() ? std::string_view(default_language_) : sample.language);
-  return counts.total == 0 ? 0.0 : double(counts.target) / double(counts.total);
+  // A chain of thought without words (pure symbols, e.g. arithmetic) mixes no languages.
+  return counts.total == 0 ? 1.0 : double(counts.target) / double(counts.total);
 }
 
 }  // namespace r1::rewards

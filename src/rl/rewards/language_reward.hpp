@@ -6,8 +6,8 @@
 //   - a run of letters of another script (Greek, Cyrillic, Arabic, Hebrew, Devanagari, Thai, kana,
 //     Hangul) is one word of no target language;
 //   - digits, punctuation, symbols, whitespace and LaTeX commands (\frac, \alpha) are neutral.
-// Target "en" counts Latin words, "zh" counts CJK words. The score is 0 when there are no words or
-// no <think> block. The think content runs from the first "<think>" to the next "</think>" (or the
+// Target "en" counts Latin words, "zh" counts CJK words. The score is 0 when there is no <think>
+// block, and 1 when the block has no words at all (symbols only mix no languages). The think content runs from the first "<think>" to the next "</think>" (or the
 // end of the response when it is unterminated).
 #pragma once
 #include <cstdint>

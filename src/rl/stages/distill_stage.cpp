@@ -1,8 +1,11 @@
-// Distillation: teacher traces, then student SFT.
+// Distillation: teacher traces, then student SFT. On a restart inside the stage the student is
+// already the restored current model and the traces are reloaded from the file the stage wrote.
 #include "rl/stages/distill_stage.hpp"
 
 #include "core/log.hpp"
 #include "core/rng.hpp"
+#include "rl/data/file_dataset.hpp"
+#include "rl/run_checkpoint.hpp"
 #include "rl/sft_dataset_output.hpp"
 #include "rl/stages/rejection_stage.hpp"
 #include "rl/stages/sft_stage.hpp"
@@ -11,24 +14,33 @@ namespace r1 {
 
 void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
   const std::string name = stage.display_name();
-  const uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string(name)});
-  RejectionStats st;
-  std::vector<Example> traces = rejection_sample(ctx, *ctx.model, prompts, stage.distill.traces, seed, &st);
-  R1_INPUT_CHECK(!traces.empty(), ctx.config_file, ": stage '", name, "': the teacher produced no accepted trace (",
-                 st.samples, " sampled)");
-  std::string path = write_sft_dataset(ctx, stage, stage.distill.traces.output, traces);
-  ctx.metrics.write({{"stage", name}, {"kind", "distill"}, {"step", ctx.global_step}, {"distill/traces", st.kept},
-                     {"distill/samples", st.samples}, {"distill/dataset", path}});
-  ModelConfig sc = stage.distill.student;
-  if (sc.vocab_size == 0) sc.vocab_size = ctx.tokenizer.vocab_size();
-  R1_INPUT_CHECK(sc.vocab_size >= ctx.tokenizer.vocab_size(), ctx.config_file, ": stages '", name,
-                 "'.distill.student.vocab_size: smaller than the tokenizer's vocabulary");
-  auto student = std::make_unique<Model>(sc, ctx.dtype, ctx.device);
-  student->init_weights(seed);
-  log_info(name, ": ", st.kept, " teacher traces of ", st.samples, " -> ", path, "; student ", sc.architecture, ", ",
-           format_count(double(student->params().numel())), " parameters");
-  ctx.model = std::move(student);
-  ctx.model_name = "student";
+  std::vector<Example> traces;
+  if (resume_for_current_stage(ctx)) {
+    const std::string path = ctx.stage_state.value("traces", "");
+    R1_INPUT_CHECK(!path.empty(), ctx.resume->path, ": distill stage state names no traces file");
+    traces = load_dataset_examples(ctx.tokenizer, path);
+    log_info(name, ": resuming the student's training on ", traces.size(), " traces from ", path);
+  } else {
+    const uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string(name)});
+    RejectionStats st;
+    traces = rejection_sample(ctx, *ctx.model, prompts, stage.distill.traces, seed, &st);
+    R1_INPUT_CHECK(!traces.empty(), ctx.config_file, ": stage '", name, "': the teacher produced no accepted trace (",
+                   st.samples, " sampled)");
+    std::string path = write_sft_dataset(ctx, stage, stage.distill.traces.output, traces);
+    ctx.stage_state["traces"] = path;
+    ctx.metrics.write({{"stage", name}, {"kind", "distill"}, {"step", ctx.global_step}, {"distill/traces", st.kept},
+                       {"distill/samples", st.samples}, {"distill/dataset", path}});
+    ModelConfig sc = stage.distill.student;
+    if (sc.vocab_size == 0) sc.vocab_size = ctx.tokenizer.vocab_size();
+    R1_INPUT_CHECK(sc.vocab_size >= ctx.tokenizer.vocab_size(), ctx.config_file, ": stages '", name,
+                   "'.distill.student.vocab_size: smaller than the tokenizer's vocabulary");
+    auto student = std::make_unique<Model>(sc, ctx.dtype, ctx.device);
+    student->init_weights(seed);
+    log_info(name, ": ", st.kept, " teacher traces of ", st.samples, " -> ", path, "; student ", sc.architecture, ", ",
+             format_count(double(student->params().numel())), " parameters");
+    ctx.model = std::move(student);
+    ctx.model_name = "student";
+  }
   run_sft_stage(ctx, stage, traces);
 }
 

@@ -15,6 +15,7 @@
 #include "rl/grpo/grpo_loss.hpp"
 #include "rl/model_copy.hpp"
 #include "rl/rollout/rollout_scoring.hpp"
+#include "rl/run_checkpoint.hpp"
 
 namespace r1 {
 
@@ -224,13 +225,23 @@ void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector
   const int64_t updates_per_step = g.mu * g.mini_batches;
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps * updates_per_step);
   std::unique_ptr<Model> reference;
-  if (g.beta > 0) reference = clone_model(*ctx.model);  // the stage's starting weights, frozen
   const uint64_t stream_seed = hash_words({uint64_t(ctx.config.seed), hash_string(name)});
   EpochSampler sampler(int64_t(prompts.size()), stream_seed);
-  Progress progress(stage.steps);
+  int64_t first_step = 1;
+  if (ResumePoint* r = resume_for_current_stage(ctx)) {
+    sampler.seek(r->progress.cursor);
+    load_optimizer_state(*r, opt, ctx.model->params(), ctx.world);
+    if (g.beta > 0) reference = load_reference_model(*r, *ctx.model, ctx.world);
+    first_step = r->progress.completed_steps + 1;
+    finish_resume(ctx);
+    log_info(name, ": resuming after step ", first_step - 1);
+  } else if (g.beta > 0) {
+    reference = clone_model(*ctx.model);  // the stage's starting weights, frozen
+  }
+  Progress progress(stage.steps - first_step + 1);
   log_info(name, ": ", prompts.size(), " prompts, ", stage.steps, " steps of ", g.prompts_per_step, " prompts x ",
            g.group_size, " completions");
-  for (int64_t step = 1; step <= stage.steps; ++step) {
+  for (int64_t step = first_step; step <= stage.steps; ++step) {
     std::vector<const Example*> batch;
     for (int64_t i : sampler.next(g.prompts_per_step)) batch.push_back(&prompts[size_t(i)]);
     nlohmann::json rec = {{"stage", name}, {"kind", "grpo"}, {"step", step}};
@@ -238,7 +249,7 @@ void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector
     ctx.global_step += updates_per_step;
     rec["global_step"] = ctx.global_step;
     ctx.metrics.write(rec);
-    progress.set_done(step);
+    progress.set_done(step - first_step + 1);
     if (step % stage.log_every == 0 || step == stage.steps) {
       char line[320];
       std::snprintf(line, sizeof line,
@@ -251,6 +262,7 @@ void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector
                     format_count(rec["tokens_per_s"].get<double>()).c_str(), progress.eta_text().c_str());
       log_info(line);
     }
+    checkpoint_after_step(ctx, stage, StageProgress{ctx.stage_index, step, sampler.cursor()}, &opt, reference.get());
   }
 }
 

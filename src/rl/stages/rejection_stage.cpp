@@ -30,7 +30,7 @@ std::vector<Example> rejection_sample(RunContext& ctx, const Model& model, const
       ScoredRollout sc = score_rollout(ctx.tokenizer, prompts[i], r, nullptr, cfg.language, cfg.sampling.max_new_tokens);
       ++counts[1];
       if (cfg.require_correct && !sc.correct) { ++counts[3]; continue; }
-      if (!sc.formatted) { ++counts[4]; continue; }
+      if (cfg.require_format && !sc.formatted) { ++counts[4]; continue; }
       if (sc.language_share < cfg.min_language_share) { ++counts[5]; continue; }
       if (sc.truncated || sc.tokens < cfg.min_response_tokens || sc.tokens > cfg.max_response_tokens) { ++counts[6]; continue; }
       if (cfg.deduplicate && !seen.insert(r.tokens).second) { ++counts[7]; continue; }
@@ -57,6 +57,7 @@ void run_rejection_stage(RunContext& ctx, const StageConfig& stage, const std::v
                  st.rejected_language, " mixed language, ", st.rejected_length, " out of length bounds); train longer "
                  "before this stage or relax stages.", name, ".rejection");
   std::string path = write_sft_dataset(ctx, stage, stage.rejection.output, ctx.previous_sft);
+  ctx.stage_state["dataset"] = path;
   nlohmann::json rec = {{"stage", name},
                         {"kind", "rejection_sample"},
                         {"step", ctx.global_step},

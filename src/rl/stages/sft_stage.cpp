@@ -10,6 +10,7 @@
 #include "kernels/ops.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/grad_sync.hpp"
+#include "rl/run_checkpoint.hpp"
 
 namespace r1 {
 
@@ -106,17 +107,25 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
   const std::string name = stage.display_name();
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
   EpochSampler sampler(int64_t(examples.size()), uint64_t(ctx.config.seed) ^ hash_string(name));
-  Progress progress(stage.steps);
+  int64_t first_step = 1;
+  if (ResumePoint* r = resume_for_current_stage(ctx)) {
+    sampler.seek(r->progress.cursor);
+    load_optimizer_state(*r, opt, ctx.model->params(), ctx.world);
+    first_step = r->progress.completed_steps + 1;
+    finish_resume(ctx);
+    log_info(name, ": resuming after step ", first_step - 1);
+  }
+  Progress progress(stage.steps - first_step + 1);
   int64_t consecutive_skips = 0;
   log_info(name, ": ", examples.size(), " examples, ", stage.steps, " steps of ", stage.batch_size, " sequences");
-  for (int64_t step = 1; step <= stage.steps; ++step) {
+  for (int64_t step = first_step; step <= stage.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<const Example*> batch;
     for (int64_t i : sampler.next(stage.batch_size)) batch.push_back(&examples[size_t(i)]);
     SftStepStats st = sft_step(ctx, opt, stage, batch, loss_on);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++ctx.global_step;
-    progress.set_done(step);
+    progress.set_done(step - first_step + 1);
     consecutive_skips = st.skipped ? consecutive_skips + 1 : 0;
     R1_CHECK(consecutive_skips < 5, name, ": ", consecutive_skips,
              " consecutive steps with a non-finite gradient; stopping before anything non-finite is saved");
@@ -135,6 +144,7 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
                     format_count(tps).c_str(), progress.eta_text().c_str(), st.skipped ? "  (skipped: non-finite)" : "");
       log_info(line);
     }
+    checkpoint_after_step(ctx, stage, StageProgress{ctx.stage_index, step, sampler.cursor()}, &opt, nullptr);
   }
 }
 

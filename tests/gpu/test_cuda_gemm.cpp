@@ -1,0 +1,145 @@
+// CUDA GEMMs against float64 host products: plain GEMM (every transpose pair, alpha/beta, k = 0,
+// odd and model-sized shapes, f32 -> f32, bf16 -> bf16, bf16 -> f32), grouped GEMM over expert
+// offsets with empty groups (both weight orientations), its accumulating weight gradient (f32 and
+// bf16 -> f32), bias add/grad, and bitwise determinism.
+#include <tuple>
+
+#include "gpu/cuda_test_support.hpp"
+
+using namespace r1;
+using namespace r1::test;
+using namespace r1::test::gpu;
+
+namespace {
+
+ops::Trans trans(bool t) { return t ? ops::Trans::yes : ops::Trans::no; }
+
+struct TypeCase {
+  DType operands, output;
+};
+const TypeCase kTypeCases[] = {{DType::f32, DType::f32}, {DType::bf16, DType::bf16}, {DType::bf16, DType::f32}};
+
+// Output tolerance: bf16 operands (or a bf16 result) -> bf16 bound, else f32.
+double gemm_tolerance(const TypeCase& tc) { return tolerance(tc.operands == DType::bf16 ? DType::bf16 : DType::f32); }
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(test_cuda_gemm, CudaFixture)
+
+BOOST_AUTO_TEST_CASE(gemm_transposes_types_and_shapes) {
+  for (const TypeCase& tc : kTypeCases)
+    for (auto [m, n, k] : {std::tuple{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {64, 31, 5}, {130, 257, 1536}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          Tensor a = host_random(ta ? Shape{k, m} : Shape{m, k}, tc.operands, 1 + uint64_t(m));
+          Tensor b = host_random(tb ? Shape{n, k} : Shape{k, n}, tc.operands, 2 + uint64_t(n));
+          Tensor c0 = host_random({m, n}, tc.output, 3);
+          Tensor ref = as_f64(c0);
+          ops::gemm(as_f64(a), trans(ta), as_f64(b), trans(tb), ref, 2.0, 0.5);
+          Tensor c = to_device(c0);
+          ops::gemm(to_device(a), trans(ta), to_device(b), trans(tb), c, 2.0, 0.5);
+          expect_close(c, ref, gemm_tolerance(tc),
+                       "gemm " + std::string(dtype_name(tc.operands)) + "->" + dtype_name(tc.output) + " m=" +
+                           std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                           (ta ? " aT" : "") + (tb ? " bT" : ""));
+          // beta = 0 must ignore (NaN) contents of c
+          Tensor fresh = poisoned({m, n}, tc.output);
+          Tensor ref0 = Tensor::zeros({m, n}, DType::f64);
+          ops::gemm(as_f64(a), trans(ta), as_f64(b), trans(tb), ref0, 1.0, 0.0);
+          ops::gemm(to_device(a), trans(ta), to_device(b), trans(tb), fresh, 1.0, 0.0);
+          expect_close(fresh, ref0, gemm_tolerance(tc), "gemm beta=0 over NaN");
+        }
+}
+
+BOOST_AUTO_TEST_CASE(gemm_empty_dimensions) {
+  // k = 0 (a [0, 4]^T x b [0, 6]: zero-width matrices have no rows in the [rows, cols] view, so the
+  // empty dimension must be the leading one): c = beta * c.
+  Tensor a = Tensor::empty({0, 4}, DType::f32, Device::cuda), b = Tensor::empty({0, 6}, DType::f32, Device::cuda);
+  Tensor c0 = host_random({4, 6}, DType::f32, 4);
+  Tensor c = to_device(c0);
+  ops::gemm(a, ops::Trans::yes, b, ops::Trans::no, c, 1.0, 0.5);
+  std::vector<double> ref = to_f64_vector(c0);
+  for (double& v : ref) v *= 0.5;
+  expect_close(c, ref, 1e-7, "k = 0 scales c by beta");
+  Tensor z = poisoned({4, 6}, DType::f32);
+  ops::gemm(a, ops::Trans::yes, b, ops::Trans::no, z, 1.0, 0.0);
+  expect_close(z, std::vector<double>(24, 0.0), 1e-12, "k = 0, beta = 0 zeroes c");
+  // m = 0: nothing to write.
+  Tensor a0 = Tensor::empty({0, 5}, DType::bf16, Device::cuda), b0 = to_device(host_random({5, 3}, DType::bf16, 5));
+  Tensor c_empty = Tensor::empty({0, 3}, DType::bf16, Device::cuda);
+  ops::gemm(a0, ops::Trans::no, b0, ops::Trans::no, c_empty, 1.0, 0.0);
+  BOOST_TEST(c_empty.numel() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(model_sized_gemm_is_deterministic) {
+  // [tokens, hidden] x [intermediate, hidden]^T as in a Qwen2-1.5B MLP (hidden 1536).
+  Tensor x = to_device(host_random({512, 1536}, DType::bf16, 5));
+  Tensor w = to_device(host_random({2048, 1536}, DType::bf16, 6, 0.02));
+  Tensor y1 = poisoned({512, 2048}, DType::bf16), y2 = poisoned({512, 2048}, DType::bf16);
+  ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y1, 1.0, 0.0);
+  ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y2, 1.0, 0.0);
+  BOOST_TEST(same_bits(y1, y2));
+  Tensor ref = Tensor::zeros({512, 2048}, DType::f64);
+  ops::gemm(as_f64(x), ops::Trans::no, as_f64(w), ops::Trans::yes, ref, 1.0, 0.0);
+  expect_close(y1, ref, 1e-2, "x w^T bf16");
+}
+
+BOOST_AUTO_TEST_CASE(grouped_gemm_both_orientations_with_empty_groups) {
+  const int64_t groups = 6, n = 40, k = 24;
+  const std::vector<int64_t> offsets = {0, 5, 5, 70, 71, 71, 100};  // empty groups 1 and 4; 100 rows in all
+  for (const TypeCase& tc : kTypeCases)
+    for (bool tw : {true, false}) {
+      const int64_t in = tw ? k : n, out = tw ? n : k;
+      Tensor x = host_random({100, in}, tc.operands, 10);
+      Tensor w = host_random({groups, n, k}, tc.operands, 11);
+      Tensor ref = Tensor::zeros({100, out}, DType::f64);
+      ops::grouped_gemm(as_f64(x), as_f64(w), trans(tw), offsets, ref);
+      Tensor y = poisoned({100, out}, tc.output);
+      ops::grouped_gemm(to_device(x), to_device(w), trans(tw), offsets, y);
+      expect_close(y, ref, gemm_tolerance(tc),
+                   std::string("grouped_gemm ") + dtype_name(tc.operands) + "->" + dtype_name(tc.output) +
+                       (tw ? " w^T" : " w"));
+      Tensor y2 = poisoned({100, out}, tc.output);
+      ops::grouped_gemm(to_device(x), to_device(w), trans(tw), offsets, y2);
+      BOOST_TEST(same_bits(y, y2), "grouped_gemm is reproducible");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(grouped_gemm_weight_grad_accumulates) {
+  const int64_t groups = 5, n = 48, k = 32;
+  const std::vector<int64_t> offsets = {0, 0, 37, 38, 90, 90};
+  for (const TypeCase& tc : {TypeCase{DType::f32, DType::f32}, TypeCase{DType::bf16, DType::f32}}) {
+    Tensor dy = host_random({90, n}, tc.operands, 20), x = host_random({90, k}, tc.operands, 21);
+    Tensor dw0 = host_random({groups, n, k}, DType::f32, 22);
+    Tensor ref = as_f64(dw0);
+    ops::grouped_gemm_weight_grad(as_f64(dy), as_f64(x), offsets, ref);
+    Tensor dw = to_device(dw0);
+    ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), offsets, dw);
+    expect_close(dw, ref, 1e-4, std::string("grouped weight grad ") + dtype_name(tc.operands) + "->f32");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bias_add_and_grad) {
+  for (auto [rows, cols] : {std::tuple{1, 1}, {7, 13}, {1000, 1536}, {4097, 33}})
+    for (DType dy_t : {DType::f32, DType::bf16})
+      for (DType b_t : {DType::f32, DType::bf16}) {
+        Tensor y0 = host_random({rows, cols}, dy_t, 30), b = host_random({cols}, b_t, 31);
+        auto yv = to_f64_vector(y0), bv = to_f64_vector(b);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < cols; ++j) yv[size_t(r * cols + j)] += bv[size_t(j)];
+        Tensor y = to_device(y0);
+        ops::bias_add(y, to_device(b));
+        expect_close(y, yv, tolerance(dy_t), "bias_add");
+
+        Tensor db0 = host_random({cols}, b_t, 32);
+        Tensor ref = as_f64(db0);
+        ops::bias_grad(as_f64(y0), ref);
+        Tensor db = to_device(db0), db_again = to_device(db0);
+        ops::bias_grad(to_device(y0), db);
+        ops::bias_grad(to_device(y0), db_again);
+        expect_close(db, ref, tolerance(b_t), "bias_grad rows=" + std::to_string(rows));
+        BOOST_TEST(same_bits(db, db_again), "bias_grad is reproducible");
+      }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,63 @@
+// CUDA chunked LM head against the float64 host version: log p(target), lse and entropy (or no
+// entropy), rows without a target, chunk sizes that do and do not divide the rows, the Qwen2 vocabulary
+// (151936) with a few rows; the backward's dh (overwritten) and f32 dw (accumulated) for f32 and bf16
+// operands; reproducible bits.
+#include <tuple>
+
+#include "gpu/cuda_test_support.hpp"
+
+using namespace r1;
+using namespace r1::test;
+using namespace r1::test::gpu;
+
+BOOST_FIXTURE_TEST_SUITE(test_cuda_lm_head, CudaFixture)
+
+BOOST_AUTO_TEST_CASE(forward_and_backward_match_float64) {
+  for (auto [rows, dim, vocab, chunk] : {std::tuple{1, 8, 5, 1}, {7, 64, 1000, 3}, {40, 96, 3001, 64}, {3, 128, 151936, 2}})
+    for (DType dt : {DType::f32, DType::bf16})
+      for (bool with_entropy : {true, false}) {
+        const std::string label = "rows=" + std::to_string(rows) + " V=" + std::to_string(vocab) + " chunk=" +
+                                  std::to_string(chunk) + " " + dtype_name(dt);
+        const double logit_scale = 0.8;
+        Tensor h = host_random({rows, dim}, dt, 110), w = host_random({vocab, dim}, dt, 111, 0.3);
+        Tensor targets = random_ints({rows}, 0, vocab, 112);
+        if (rows > 2) targets.data<int32_t>()[1] = -1;  // a row without a target
+        // float64 reference
+        Tensor logp_ref = Tensor::empty({rows}, DType::f64), lse_ref = Tensor::empty({rows}, DType::f64);
+        Tensor ent_ref = with_entropy ? Tensor::empty({rows}, DType::f64) : Tensor();
+        ops::lm_head_forward(as_f64(h), as_f64(w), targets, logit_scale, chunk, logp_ref, lse_ref, ent_ref);
+        // GPU
+        Tensor logp = poisoned({rows}, DType::f32), lse = poisoned({rows}, DType::f32);
+        Tensor ent = with_entropy ? poisoned({rows}, DType::f32) : Tensor();
+        const Tensor dh_in = to_device(h), dw_in = to_device(w);
+        ops::lm_head_forward(dh_in, dw_in, to_device(targets), logit_scale, chunk, logp, lse, ent);
+        const double tol = tolerance(dt == DType::bf16 ? DType::bf16 : DType::f32);
+        expect_close(logp, logp_ref, tol, "lm_head logp " + label);
+        expect_close(lse, lse_ref, tol, "lm_head lse " + label);
+        if (with_entropy) expect_close(ent, ent_ref, tol, "lm_head entropy " + label);
+        if (!with_entropy) continue;
+
+        Tensor dlogp = random_tensor({rows}, DType::f32, 113);
+        Tensor dw0 = random_tensor({vocab, dim}, DType::f32, 114, 1e-6);
+        Tensor dh_ref = Tensor::empty({rows, dim}, DType::f64), dw_ref = as_f64(dw0);
+        ops::lm_head_backward(as_f64(h), as_f64(w), targets, lse_ref, as_f64(dlogp), logit_scale, chunk, dh_ref, dw_ref);
+        Tensor dh = poisoned({rows, dim}, dt), dw = to_device(dw0);
+        ops::lm_head_backward(dh_in, dw_in, targets, lse, to_device(dlogp), logit_scale, chunk, dh, dw);
+        expect_close(dh, dh_ref, tol, "lm_head dh " + label);
+        // dw: compare the accumulated part only (the start value would hide errors)
+        auto got = to_f64_vector(dw), ref = to_f64_vector(dw_ref), start = to_f64_vector(dw0);
+        for (size_t i = 0; i < got.size(); ++i) {
+          got[i] -= start[i];
+          ref[i] -= start[i];
+        }
+        BOOST_TEST(all_finite(got), "lm_head dw finite " << label);
+        const double err = rel_error(got, ref);
+        BOOST_TEST(err < tol, "lm_head dw increment " << label << ": relative error " << err);
+
+        Tensor dh2 = poisoned({rows, dim}, dt), dw2 = to_device(dw0);
+        ops::lm_head_backward(dh_in, dw_in, targets, lse, to_device(dlogp), logit_scale, chunk, dh2, dw2);
+        BOOST_TEST((same_bits(dh, dh2) && same_bits(dw, dw2)), "lm_head backward is reproducible " << label);
+      }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
