@@ -9,6 +9,7 @@
 #pragma once
 #include <mma.h>
 
+#include <cstdint>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -121,9 +122,36 @@ struct SmemCarver {
 
 // Loads rows [row0, row0 + rows) (of `valid` present ones) of head `head` from a [tokens, heads, dim]
 // tensor into a [rows, pad] tile with row stride ld, zero-filling missing rows and columns >= dim.
+// When every row and the tile rows are 16-byte aligned, 16-byte vectors move in batches of four per
+// thread (several loads in flight before the stores, which hides global-memory latency); otherwise
+// element by element.
 template <class E>
 __device__ __forceinline__ void load_head_tile(E* tile, int ld, const E* src, int64_t row0, int rows, int valid,
                                                int64_t heads, int64_t head, int dim, int pad) {
+  constexpr int kVector = 16 / int(sizeof(E));  // elements per 16-byte vector
+  constexpr int kBatch = 4;                      // vectors in flight per thread
+  const bool vectorised = dim % kVector == 0 && ld % kVector == 0 && pad % kVector == 0 &&
+                          reinterpret_cast<uintptr_t>(src) % 16 == 0 && reinterpret_cast<uintptr_t>(tile) % 16 == 0;
+  if (vectorised) {
+    const int per_row = pad / kVector, total = rows * per_row;
+    for (int base = threadIdx.x; base < total; base += blockDim.x * kBatch) {
+      uint4 value[kBatch];
+#pragma unroll
+      for (int b = 0; b < kBatch; ++b) {
+        const int idx = base + b * int(blockDim.x);
+        const int r = idx / per_row, c = (idx % per_row) * kVector;
+        value[b] = make_uint4(0u, 0u, 0u, 0u);
+        if (idx < total && r < valid && c < dim)
+          value[b] = *reinterpret_cast<const uint4*>(src + ((row0 + r) * heads + head) * dim + c);
+      }
+#pragma unroll
+      for (int b = 0; b < kBatch; ++b) {
+        const int idx = base + b * int(blockDim.x);
+        if (idx < total) *reinterpret_cast<uint4*>(tile + (idx / per_row) * ld + (idx % per_row) * kVector) = value[b];
+      }
+    }
+    return;
+  }
   for (int idx = threadIdx.x; idx < rows * pad; idx += blockDim.x) {
     const int r = idx / pad, c = idx % pad;
     E value = E(0.0f);

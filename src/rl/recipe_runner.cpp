@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
+#include "rl/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"
 #include "rl/run_checkpoint.hpp"
 #include "rl/stop_signal.hpp"
@@ -147,7 +148,18 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
       for (size_t i = 0; i < changes.size() && i < 8; ++i) list += "\n  " + changes[i];
       log_info("restart: the config differs from the checkpoint's in ", changes.size(), " line(s):", list);
     }
-  } else if (world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
+  } else if (!c.init.checkpoint.empty()) {
+    CheckpointReader init_reader(c.init.checkpoint, world);
+    Model probe(mc, DType::f32, Device::host);
+    std::vector<std::string> diffs = param_shape_differences(init_reader, probe.params(), "model");
+    if (!diffs.empty()) {
+      std::string msg = c.init.checkpoint + ": init.checkpoint does not match model in " + in.config_file + " (" +
+                        std::to_string(diffs.size()) + " tensors differ):";
+      for (size_t i = 0; i < diffs.size() && i < 40; ++i) msg += "\n  " + diffs[i];
+      throw InputError(msg);
+    }
+  }
+  if (!resume && world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
     // No checkpoint but outputs: only the same job (same resolved config) may start over here.
     std::ifstream f(run_dir / "config.yaml");
     std::stringstream ss;
@@ -189,6 +201,9 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
              resume->progress.completed_steps, " (global step ", ctx.global_step, ")");
     ctx.resume = std::make_shared<ResumePoint>(std::move(*resume));
     if (ctx.resume->progress.completed_steps == 0) ctx.resume.reset();  // a stage boundary: nothing else to restore
+  } else if (!c.init.checkpoint.empty()) {
+    load_checkpoint_weights(c.init.checkpoint, *ctx.model, world);
+    log_info("init: weights from ", c.init.checkpoint);
   } else {
     ctx.model->init_weights(uint64_t(c.seed));
   }

@@ -109,6 +109,10 @@ void ParallelConfig::visit(ConfigVisitor& v) {
   v.field("ep", ep, "expert-parallel group size (divides dp)", at_least(1));
 }
 
+void InitConfig::visit(ConfigVisitor& v) {
+  v.field("checkpoint", checkpoint, "start from this r1 checkpoint's weights instead of a random init");
+}
+
 void RunConfig::visit(ConfigVisitor& v) {
   v.field("run_dir", run_dir, "output folder: config, metrics, checkpoints");
   v.field("seed", seed, "seed of every random stream", at_least(0));
@@ -117,6 +121,7 @@ void RunConfig::visit(ConfigVisitor& v) {
   section(v, "tokenizer", tokenizer, "tokenizer");
   section(v, "synth", synth, "synthetic task");
   section(v, "model", model, "model architecture (Hugging Face config names)");
+  section(v, "init", init, "starting weights");
   section(v, "parallel", parallel, "rank layout");
   section(v, "checkpoint", checkpoint, "checkpoints and restart");
   list(v, "stages", stages, "recipe stages, run in order");

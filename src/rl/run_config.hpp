@@ -130,6 +130,12 @@ struct ParallelConfig {
   void visit(ConfigVisitor& v);
 };
 
+// Starting weights: random (the seed) or an r1 checkpoint (e.g. one made by `r1 ckpt import`).
+struct InitConfig {
+  std::string checkpoint;  // path of an r1 checkpoint whose /model weights the recipe starts from
+  void visit(ConfigVisitor& v);
+};
+
 struct RunConfig {
   std::string run_dir = "runs/r1";
   int64_t seed = 1234;
@@ -138,6 +144,7 @@ struct RunConfig {
   TokenizerConfig tokenizer;
   SynthConfig synth;
   ModelConfig model;
+  InitConfig init;
   ParallelConfig parallel;
   CheckpointConfig checkpoint;
   std::vector<StageConfig> stages;

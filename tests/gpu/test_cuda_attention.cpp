@@ -75,6 +75,7 @@ BOOST_AUTO_TEST_CASE(small_and_odd_shapes) {
       {"single rows", {0, 1, 3}, 1, 1, 16, 16},
       {"odd dims, empty sequence", {0, 18, 83, 83, 150}, 2, 2, 40, 24},
       {"gqa 6/3 odd lengths", {0, 5, 70, 135, 136}, 6, 3, 32, 48},
+      {"dims not a multiple of 8 (element-wise tile loads)", {0, 37, 70}, 3, 1, 20, 12},
   };
   uint64_t seed = 100;
   for (const AttentionCase& c : cases)

@@ -14,6 +14,7 @@ void SynthConfig::visit(ConfigVisitor& v) {
   v.field("max_digits", max_digits, "most digits per operand", between(1, 9));
   v.field("operators", operators, "operators to draw from (subset of '+-*')");
   v.field("heldout_every", heldout_every, "1 in N problems is held out", at_least(2));
+  v.field("direct_share", direct_share, "share of worked solutions that state the answer without steps", between(0, 1));
 }
 
 SynthSplit synth_split_from_name(const std::string& name) {
@@ -62,13 +63,20 @@ SynthProblem make_synth_problem(const SynthConfig& c, uint64_t seed, SynthSplit 
   for (int attempt = 0; attempt < 100000; ++attempt) {
     SynthProblem p = draw_problem(c, rng);
     bool heldout = hash_words({hash_string(p.question)}) % uint64_t(c.heldout_every) == 0;
-    if (heldout == (split == SynthSplit::heldout)) return p;
+    if (heldout == (split == SynthSplit::heldout)) {
+      if (c.direct_share > 0 && uniform_at(hash_words({seed, hash_string("synth-style"), uint64_t(split)}), uint64_t(index)) < c.direct_share) {
+        p.reasoning = p.question;
+        p.direct = true;
+      }
+      return p;
+    }
   }
   throw InputError("synth: could not draw a problem for the requested split (is the problem space too small?)");
 }
 
 std::string make_synth_document(const SynthConfig& c, uint64_t seed, int64_t index) {
   SynthProblem p = make_synth_problem(c, seed ^ 0x5eedu, SynthSplit::train, index);
+  if (p.direct) return p.question + "=" + p.answer;
   switch (index % 3) {
     case 0: return p.question + "=" + p.answer;
     case 1: return p.reasoning + " so " + p.question + "=" + p.answer;

@@ -13,8 +13,9 @@ enum class SynthSplit { train, heldout };
 
 struct SynthProblem {
   std::string question;   // "47+38-19"
-  std::string reasoning;  // "47+38=85 85-19=66"
+  std::string reasoning;  // "47+38=85 85-19=66", or "47+38-19" in the direct style
   std::string answer;     // "66"
+  bool direct = false;    // the reasoning states the problem instead of computing step by step
 };
 
 SynthSplit synth_split_from_name(const std::string& name);

@@ -14,6 +14,9 @@ struct SynthConfig {
   int64_t min_digits = 1, max_digits = 2;  // digits per operand
   std::string operators = "+-";            // drawn uniformly for each operation
   int64_t heldout_every = 10;              // 1 in N problems (by a hash of the problem) is held out
+  // Share of worked solutions (SFT examples, pretraining documents) that state the answer directly
+  // instead of computing step by step — mixed-quality data, so RL can learn which style pays.
+  double direct_share = 0.0;
   void visit(ConfigVisitor& v);
 };
 

@@ -1,0 +1,56 @@
+// `r1 ckpt import HF_DIR --out CKPT.h5`: turns a Hugging Face model folder (config.json +
+// safetensors) into an r1 checkpoint that `init.checkpoint` can start a recipe from. The work is
+// io/hf_checkpoint_import.cpp; this file parses the command line and reports.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/hf_checkpoint_import.hpp"
+
+namespace r1::cli {
+
+namespace {
+
+int ckpt_import(const Args& a, const Comm& world) {
+  const std::string& hf_dir = a.positionals[0];
+  const std::string out = a.get("--out");
+  R1_INPUT_CHECK(!out.empty(), "r1 ckpt import: --out CKPT.h5 is required");
+  const std::filesystem::path parent = std::filesystem::absolute(out).parent_path();
+  if (world.rank() == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+  }
+  world.barrier();
+  R1_INPUT_CHECK(std::filesystem::is_directory(parent), out, ": cannot create the folder ", parent.string());
+  HfImportSummary summary = import_hf_model(hf_dir, out, world);
+  if (world.rank() != 0) return 0;
+  for (const std::string& note : summary.notes) std::cerr << "r1 ckpt import: note: " << note << "\n";
+  const ModelConfig& c = summary.config;
+  std::cerr << "r1 ckpt import: wrote " << out << ": " << c.architecture << ", " << format_count(double(summary.parameters))
+            << " parameters in " << summary.tensors << " tensors, " << c.num_hidden_layers << " layers"
+            << (c.num_nextn_predict_layers > 0 ? " + " + std::to_string(c.num_nextn_predict_layers) + " MTP" : "")
+            << ", vocab " << c.vocab_size << "\n";
+  return 0;
+}
+
+Registrar reg(Command{
+    "ckpt import", "convert a Hugging Face model folder (config.json + safetensors) into an r1 checkpoint",
+    "Reads config.json (model_type deepseek_v3, qwen2 or llama) and model.safetensors or the shards listed\n"
+    "in model.safetensors.index.json, maps every tensor to the r1 parameter of the same name and writes\n"
+    "CKPT.h5 with /model/* (f32), /state/model_config and /state/json. BF16/F16 weights are converted to\n"
+    "f32 exactly. Fused expert tensors (transformers 5) are split per expert; a tied lm_head.weight and\n"
+    "the embed_tokens / shared_head.head copies of DeepSeek-V3 MTP layers must equal the tensors r1 keeps\n"
+    "and are dropped; MTP layers announced by config.json but absent from the weights are left out (said\n"
+    "on stderr). Unknown or missing tensors and shape mismatches are errors listing every tensor. The\n"
+    "file is written as CKPT.h5.tmp and renamed when complete. Runs on any number of ranks.",
+    {{"HF_DIR", "Hugging Face model folder"}},
+    {{"--out", "CKPT.h5", "checkpoint file to write", ""}},
+    false,
+    true,
+    ckpt_import});
+
+}  // namespace
+
+}  // namespace r1::cli

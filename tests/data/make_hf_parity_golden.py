@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""Hugging Face parity data for tests/unit/test_hf_parity.cpp, made with transformers itself (the
+outside reference), and the check that r1's import/export round-trips and that transformers loads
+what `r1 ckpt export` writes.
+
+Outputs (tests/data/hf_parity/):
+  deepseek_v3/       DeepseekV3: MLA with q_lora_rank, first_k_dense_replace=1, MoE (8 routed experts
+                     in 4 groups, topk_group 2, 2 per token, 1 shared, routed_scaling_factor 2.5,
+                     norm_topk_prob), rms_norm_eps 1e-5 (the MLA latent norms keep transformers' fixed
+                     1e-6), interleaved RoPE (the class default); F32 weights, experts one tensor each
+                     (save_pretrained's default layout)
+  deepseek_v3_yarn/  DeepseekV3 without q_lora_rank, with YaRN (factor 4, original 16 positions,
+                     mscale 1, mscale_all_dim 0.707: both the cos/sin attention factor and the softmax
+                     mscale^2 term); BF16 weights saved with save_original_format=False, i.e. the fused
+                     transformers-5 expert tensors mlp.experts.gate_up_proj [E, 2I, d] / down_proj [E, d, I]
+  qwen2/             Qwen2: GQA (4 heads, 2 kv heads), q/k/v biases, tied embeddings; F32
+  llama/             Llama: GQA, explicit head_dim 16 != hidden/heads, untied, no biases; F32
+  golden.json        per model: token sequences and transformers' log-probability of each next token,
+                     logp_f64 (float64 reference, see below) and logp_f32 (the model as shipped, float32)
+
+Weights are random with fixed seeds and scaled so the log-probs spread (std 1/sqrt(fan_in) for
+projections, 1 for embeddings, 1 + 0.2 N(0,1) for norm weights, 0.1 N(0,1) for biases); every
+DeepSeek router bias (e_score_correction_bias) is a small nonzero value (uniform in [-0.1, 0.1]) so
+the bias-corrected choice is exercised. The goldens are computed from the folders as saved (reloaded
+with from_pretrained), so BF16 weights are the rounded ones.
+
+Float64 reference. transformers accepts model.double(), but some modules compute in float32 whatever
+the model dtype: RMSNorm (hidden_states.to(torch.float32)), the DeepSeek router
+(hidden_states.type(torch.float32)), eager attention's softmax (dtype=torch.float32) and the rotary
+embedding (angles and cos/sin in float32). For logp_f64 the script makes those modules compute in
+float64 by giving each modeling module a `torch` whose float32/float name float64, and computes the
+rotary cos/sin in float64 of transformers' own float32 angles (position x float32 inv_freq, rounded to
+float32, exactly as transformers forms them; r1 does the same). The functions are otherwise
+transformers' own code. golden.json records, per model, how far the plain model.double() result is
+from logp_f64 (max_abs_unpatched_double_minus_f64) to show these casts only round.
+
+Check mode (needs the r1 binary, default build/hf/r1; `--r1 PATH` to choose):
+  for each folder: r1 ckpt import -> r1 ckpt export (f32) -> transformers from_pretrained of the
+  export: every tensor equals the original's state_dict bit for bit (experts compared in
+  transformers' fused in-memory form) and the logits are identical; r1 ckpt import of the export ->
+  r1 ckpt export again: the safetensors files are byte-identical (import(export(x)) == x in f32);
+  a bf16 export loads and its log-probs are within bf16 rounding; r1 ckpt verify passes and fails
+  on a corrupted copy with exit code 1.
+
+Run from the repository root: python3 tests/data/make_hf_parity_golden.py [--check-only] [--r1 PATH]
+Needs: pip install torch transformers safetensors (CPU is enough)
+"""
+import argparse
+import filecmp
+import glob
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import types
+
+import torch
+import transformers
+from safetensors import safe_open
+from transformers import AutoModelForCausalLM, DeepseekV3Config, LlamaConfig, Qwen2Config
+from transformers.models.deepseek_v3 import modeling_deepseek_v3
+from transformers.models.llama import modeling_llama
+from transformers.models.qwen2 import modeling_qwen2
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(ROOT, "hf_parity")
+VOCAB = 96
+SEQUENCE_LENGTHS = [5, 16, 40]  # 40 > YaRN's 16 original positions
+
+
+def deepseek_config(**overrides):
+    args = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, moe_intermediate_size=8,
+                num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4, n_shared_experts=1,
+                n_routed_experts=8, num_experts_per_tok=2, n_group=4, topk_group=2, first_k_dense_replace=1,
+                kv_lora_rank=16, q_lora_rank=24, qk_rope_head_dim=8, qk_nope_head_dim=8, v_head_dim=8,
+                routed_scaling_factor=2.5, norm_topk_prob=True, max_position_embeddings=64, rms_norm_eps=1e-5,
+                tie_word_embeddings=False)
+    args.update(overrides)
+    return DeepseekV3Config(**args)
+
+
+def model_specs():
+    yarn = {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 16,
+            "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 0.707}
+    return [
+        # name, config, seed, saved dtype, save_original_format
+        ("deepseek_v3", deepseek_config(rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 11,
+         torch.float32, True),
+        ("deepseek_v3_yarn", deepseek_config(q_lora_rank=None, rope_parameters=yarn), 12, torch.bfloat16, False),
+        ("qwen2", Qwen2Config(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                              max_position_embeddings=64, rms_norm_eps=1e-6,
+                              rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 13, torch.float32, True),
+        ("llama", LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=False,
+                              max_position_embeddings=64, rms_norm_eps=1e-5, attention_bias=False, mlp_bias=False,
+                              rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 14, torch.float32, True),
+    ]
+
+
+def randomize(model, seed):
+    """Random weights that make the log-probs spread; router biases small and nonzero."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            shape = p.shape
+            if "norm" in name and p.ndim == 1:
+                v = 1.0 + 0.2 * torch.randn(shape, generator=g)
+            elif name.endswith("bias"):
+                v = 0.1 * torch.randn(shape, generator=g)
+            elif "embed_tokens" in name or name == "lm_head.weight":
+                v = torch.randn(shape, generator=g)
+            else:  # [out, in] or fused experts [E, out, in]
+                v = torch.randn(shape, generator=g) / math.sqrt(shape[-1])
+            p.copy_(v.to(p.dtype))
+        for name, b in sorted(model.named_buffers()):
+            if name.endswith("e_score_correction_bias"):
+                b.copy_((torch.rand(b.shape, generator=g) * 0.2 - 0.1).to(b.dtype))
+
+
+def sequences(seed):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randint(0, VOCAB, (n,), generator=g).tolist() for n in SEQUENCE_LENGTHS]
+
+
+class Float64Torch(types.ModuleType):
+    """`torch` as a modeling module sees it, with float32 / float naming float64."""
+
+    def __init__(self):
+        super().__init__("torch")
+
+    def __getattr__(self, name):
+        if name in ("float32", "float"):
+            return torch.float64
+        return getattr(torch, name)
+
+
+def rotary_forward_f64(self, x, position_ids):
+    # transformers' angles (float32 position x float32 inv_freq, rounded to float32), cos/sin in float64.
+    freqs = position_ids[..., None].float() * self.inv_freq.to(device=x.device, dtype=torch.float32)
+    emb = torch.cat((freqs, freqs), dim=-1).to(torch.float64)
+    return (emb.cos() * self.attention_scaling).to(x.dtype), (emb.sin() * self.attention_scaling).to(x.dtype)
+
+
+MODELING = [(modeling_deepseek_v3, "DeepseekV3RotaryEmbedding"), (modeling_qwen2, "Qwen2RotaryEmbedding"),
+            (modeling_llama, "LlamaRotaryEmbedding")]
+
+
+class Float64Modules:
+    """Within the block, the modeling modules compute in float64 where they force float32."""
+
+    def __enter__(self):
+        self.saved = []
+        for module, rotary in MODELING:
+            cls = getattr(module, rotary)
+            self.saved.append((module, module.torch, cls, cls.forward))
+            module.torch = Float64Torch()
+            cls.forward = rotary_forward_f64
+        return self
+
+    def __exit__(self, *exc):
+        for module, torch_module, cls, forward in self.saved:
+            module.torch = torch_module
+            cls.forward = forward
+
+
+def next_token_logp(model, seqs):
+    out = []
+    with torch.no_grad():
+        for s in seqs:
+            ids = torch.tensor([s])
+            logits = model(input_ids=ids, position_ids=torch.arange(len(s))[None]).logits[0]
+            logp = torch.log_softmax(logits.to(torch.float64) if logits.dtype == torch.float64 else logits, dim=-1)
+            out.append([float(logp[i, s[i + 1]]) for i in range(len(s) - 1)])
+    return out
+
+
+def load(folder, dtype=torch.float32, eager_experts=False):
+    kwargs = {"experts_implementation": "eager"} if eager_experts and "deepseek" in folder else {}
+    return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation="eager", **kwargs).eval()
+
+
+def max_abs_diff(a, b):
+    return max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+
+
+def safetensors_keys(folder):
+    keys = []
+    for f in sorted(glob.glob(os.path.join(folder, "*.safetensors"))):
+        with safe_open(f, "pt") as st:
+            keys += list(st.keys())
+    return keys
+
+
+def generate():
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    golden = {
+        "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__,
+        "reference": "logp_f64: transformers in float64 (model.double(); the modules that force float32 made to "
+                     "compute in float64, rotary angles kept as transformers' float32 values, see "
+                     "make_hf_parity_golden.py); logp_f32: transformers in float32 as shipped",
+        "models": {},
+    }
+    for name, config, seed, dtype, original_format in model_specs():
+        torch.manual_seed(seed)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        randomize(model, seed)
+        folder = os.path.join(OUT, name)
+        model.to(dtype).save_pretrained(folder, save_original_format=original_format)
+        for extra in ("generation_config.json",):
+            if os.path.exists(os.path.join(folder, extra)):
+                os.remove(os.path.join(folder, extra))
+        seqs = sequences(seed + 100)
+        f32 = load(folder)
+        logp_f32 = next_token_logp(f32, seqs)
+        f64 = load(folder, eager_experts=True).double()  # the grouped-GEMM experts take no float64
+        logp_unpatched = next_token_logp(f64, seqs)
+        with Float64Modules():
+            logp_f64 = next_token_logp(f64, seqs)
+        keys = safetensors_keys(folder)
+        golden["models"][name] = {
+            "folder": name,
+            "saved_dtype": str(dtype).replace("torch.", ""),
+            "expert_layout": ("fused" if any(k.endswith("mlp.experts.gate_up_proj") for k in keys)
+                              else "per-expert" if any(".mlp.experts.0." in k for k in keys) else "none"),
+            "sequences": seqs,
+            "logp_f64": logp_f64,
+            "logp_f32": logp_f32,
+            "max_abs_f32_minus_f64": max_abs_diff(logp_f32, logp_f64),
+            "max_abs_unpatched_double_minus_f64": max_abs_diff(logp_unpatched, logp_f64),
+        }
+        print(f"{name}: {len(keys)} tensors ({golden['models'][name]['expert_layout']} experts), "
+              f"|f32 - f64| <= {golden['models'][name]['max_abs_f32_minus_f64']:.2e}, "
+              f"|plain double - f64| <= {golden['models'][name]['max_abs_unpatched_double_minus_f64']:.2e}")
+    with open(os.path.join(OUT, "golden.json"), "w") as f:
+        json.dump(golden, f, indent=1)
+        f.write("\n")
+    total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(OUT, "**"), recursive=True) if os.path.isfile(p))
+    print(f"wrote {OUT} ({total} bytes)")
+
+
+def run(cmd, expect=0):
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != expect:
+        sys.exit(f"FAILED ({res.returncode}, expected {expect}): {' '.join(cmd)}\n{res.stdout}{res.stderr}")
+    return res
+
+
+def check_with_r1(r1):
+    golden = json.load(open(os.path.join(OUT, "golden.json")))
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, g in golden["models"].items():
+            folder = os.path.join(OUT, g["folder"])
+            ck1, ck2 = os.path.join(tmp, name + "_1.h5"), os.path.join(tmp, name + "_2.h5")
+            exp1, exp2, exp_bf16 = (os.path.join(tmp, name + s) for s in ("_exp1", "_exp2", "_bf16"))
+            run([r1, "ckpt", "import", folder, "--out", ck1])
+            run([r1, "ckpt", "verify", ck1])
+            run([r1, "ckpt", "export", ck1, "--out", exp1])
+            run([r1, "ckpt", "import", exp1, "--out", ck2])
+            run([r1, "ckpt", "export", ck2, "--out", exp2, "--max-shard-size", "40KB"])
+            run([r1, "ckpt", "export", ck1, "--out", exp_bf16, "--dtype", "bf16"])
+            # transformers loads the export: same tensors, same logits as the original folder.
+            original, exported = load(folder), load(exp1)
+            sd_a, sd_b = original.state_dict(), exported.state_dict()
+            same_keys = sorted(sd_a) == sorted(sd_b)
+            same_values = same_keys and all(torch.equal(sd_a[k], sd_b[k]) for k in sd_a)
+            seqs = g["sequences"]
+            logp_a, logp_b = next_token_logp(original, seqs), next_token_logp(exported, seqs)
+            same_logits = logp_a == logp_b
+            # import(export(x)) == x: exporting the re-import gives byte-identical weights.
+            resharded = load(exp2)
+            reshard_equal = all(torch.equal(sd_a[k], resharded.state_dict()[k]) for k in sd_a)
+            second = os.path.join(tmp, name + "_exp3")
+            run([r1, "ckpt", "export", ck2, "--out", second])
+            bytes_equal = filecmp.cmp(os.path.join(exp1, "model.safetensors"), os.path.join(second, "model.safetensors"),
+                                      shallow=False)
+            shards = len(glob.glob(os.path.join(exp2, "model-*-of-*.safetensors")))
+            bf16 = load(exp_bf16)
+            bf16_dtypes = {str(v.dtype) for v in bf16.state_dict().values()}
+            logp_bf16 = next_token_logp(bf16, seqs)
+            bf16_diff = max_abs_diff(logp_bf16, logp_a)
+            ok = same_values and same_logits and bytes_equal and reshard_equal and shards > 1 and bf16_diff < 0.5
+            failures += not ok
+            print(f"{name}: export loads in transformers with identical tensors: {same_values}, identical log-probs: "
+                  f"{same_logits}; import(export) re-exported byte-identical: {bytes_equal}; {shards} shards load: "
+                  f"{reshard_equal}; bf16 export ({sorted(bf16_dtypes)}) |logp - f32| <= {bf16_diff:.3f}")
+        # verify fails (exit 1) on a corrupted copy.
+        name = next(iter(golden["models"]))
+        good = os.path.join(tmp, name + "_1.h5")
+        bad = os.path.join(tmp, "corrupt.h5")
+        shutil.copy(good, bad)
+        info = run([r1, "ckpt", "info", good]).stdout
+        print(info.splitlines()[0], "... info:", len(info.splitlines()), "lines")
+        data = bytearray(open(bad, "rb").read())
+        # Flip a bit inside the embedding: find its first row's f32 bytes in the file.
+        with safe_open(os.path.join(OUT, golden["models"][name]["folder"], "model.safetensors"), "pt") as st:
+            row = st.get_tensor("model.embed_tokens.weight")[0].float().numpy().tobytes()
+        at = data.find(row)
+        if at < 0:
+            sys.exit("could not locate the embedding in the checkpoint file")
+        data[at + 1] ^= 0x40
+        open(bad, "wb").write(bytes(data))
+        res = run([r1, "ckpt", "verify", bad], expect=1)
+        print("verify on a corrupted copy: exit 1;", res.stderr.strip().splitlines()[-1])
+    if failures:
+        sys.exit(f"{failures} model(s) failed the round trip")
+    print("all round trips ok")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check-only", action="store_true")
+    parser.add_argument("--r1", default=os.path.join(os.path.dirname(os.path.dirname(ROOT)), "build", "hf", "r1"))
+    args = parser.parse_args()
+    if not args.check_only:
+        generate()
+    if os.path.exists(args.r1):
+        check_with_r1(args.r1)
+    else:
+        print(f"{args.r1} not found: skipping the r1 round-trip checks")
+
+
+if __name__ == "__main__":
+    main()
