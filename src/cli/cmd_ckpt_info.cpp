@@ -34,7 +34,7 @@ std::string model_summary(const ModelConfig& c) {
   if (c.num_nextn_predict_layers > 0) s += " + " + std::to_string(c.num_nextn_predict_layers) + " MTP";
   s += ", hidden " + std::to_string(c.hidden_size) + ", " + std::to_string(c.num_attention_heads) + " heads";
   if (c.is_mla()) {
-    s += " (MLA: q_lora_rank " + std::to_string(c.q_lora_rank) + ", kv_lora_rank " + std::to_string(c.kv_lora_rank) + ")";
+    s += " (MLA: q_lora_rank " + (c.q_lora_rank > 0 ? std::to_string(c.q_lora_rank) : std::string("none")) + ", kv_lora_rank " + std::to_string(c.kv_lora_rank) + ")";
   } else if (c.num_key_value_heads != c.num_attention_heads) {
     s += " (" + std::to_string(c.num_key_value_heads) + " kv heads)";
   }

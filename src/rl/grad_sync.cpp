@@ -4,10 +4,12 @@
 #include <cmath>
 
 #include "kernels/ops.hpp"
+#include "rl/step_timers.hpp"
 
 namespace r1 {
 
 double synchronize_gradients(RunContext& ctx, Model& model) {
+  ScopedStepTimer timer(&step_timers(), StepPart::all_reduce);
   Tensor& grads = model.params().flat_grads();
   if (ctx.dp.size() > 1) {
     if (grads.is_host()) {

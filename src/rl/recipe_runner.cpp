@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
+#include "rl/recipe_setup.hpp"
 #include "rl/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"
 #include "rl/run_checkpoint.hpp"
@@ -29,39 +30,6 @@ namespace fs = std::filesystem;
 namespace r1 {
 
 namespace {
-
-Tokenizer build_tokenizer(const RunConfig& c) {
-  if (c.tokenizer.source == "path") {
-    Tokenizer t = Tokenizer::load(c.tokenizer.path);
-    t.add_special_tokens(r1_special_tokens());
-    return t;
-  }
-  std::vector<std::string> corpus;
-  for (int64_t i = 0; i < c.tokenizer.train_examples; ++i) {
-    corpus.push_back(make_synth_document(c.synth, uint64_t(c.seed), i));
-    SynthProblem p = make_synth_problem(c.synth, uint64_t(c.seed), SynthSplit::train, i);
-    corpus.push_back(format_prompt(p.question) + format_response(p.reasoning, p.answer));
-  }
-  return Tokenizer::train_bpe(corpus, c.tokenizer.vocab_size, r1_special_tokens(),
-                              c.tokenizer.pattern == "qwen2" ? bpe::kQwen2Pattern : "");
-}
-
-std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) {
-  const RunConfig& c = ctx.config;
-  uint64_t seed = uint64_t(c.seed);
-  if (s.data.source == "path") return load_dataset_examples(ctx.tokenizer, s.data.path, s.data.examples);
-  if (s.data.source == "previous") {
-    if (ctx.previous_sft.empty() && !ctx.previous_sft_path.empty())  // restarted after the stage that wrote it
-      return load_dataset_examples(ctx.tokenizer, ctx.previous_sft_path);
-    R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
-                   "': data.source 'previous' but no earlier stage produced an SFT set");
-    return ctx.previous_sft;
-  }
-  SynthSplit split = synth_split_from_name(s.data.split);
-  if (s.kind == "pretrain") return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
-  if (s.kind == "sft") return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer);
-  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer);
-}
 
 void write_text_file(const fs::path& path, const std::string& text) {
   fs::path tmp = path;

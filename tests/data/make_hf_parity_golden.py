@@ -252,6 +252,42 @@ def run(cmd, expect=0):
     return res
 
 
+def check_mtp_round_trip(r1, tmp):
+    src = os.path.join(OUT, "deepseek_v3")
+    folder = os.path.join(tmp, "deepseek_v3_mtp")
+    shutil.copytree(src, folder)
+    config = json.load(open(os.path.join(folder, "config.json")))
+    layers = config["num_hidden_layers"]
+    from safetensors.torch import load_file, save_file
+    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    g = torch.Generator().manual_seed(7)
+    mtp = f"model.layers.{layers}."
+    for k, v in list(tensors.items()):
+        if k.startswith(f"model.layers.{layers - 1}."):
+            tensors[mtp + k[len(f"model.layers.{layers - 1}."):]] = v.clone()
+    d = config["hidden_size"]
+    for n, shape in (("enorm.weight", [d]), ("hnorm.weight", [d]), ("shared_head.norm.weight", [d]),
+                     ("eh_proj.weight", [d, 2 * d])):
+        tensors[mtp + n] = torch.randn(shape, generator=g)
+    tensors[mtp + "embed_tokens.weight"] = tensors["model.embed_tokens.weight"].clone()
+    tensors[mtp + "shared_head.head.weight"] = tensors["lm_head.weight"].clone()
+    save_file(tensors, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    ck, exp = os.path.join(tmp, "mtp.h5"), os.path.join(tmp, "mtp_exp")
+    res = run([r1, "ckpt", "import", folder, "--out", ck])
+    noted = "announces" in res.stderr
+    run([r1, "ckpt", "export", ck, "--out", exp])
+    exported = load_file(os.path.join(exp, "model.safetensors"))
+    same = sorted(exported) == sorted(tensors) and all(torch.equal(exported[k], tensors[k]) for k in tensors)
+    model, loading = AutoModelForCausalLM.from_pretrained(exp, dtype=torch.float32, output_loading_info=True)
+    unexpected = loading.get("unexpected_keys") or []
+    only_mtp_unexpected = bool(unexpected) and all(k.startswith(mtp) for k in unexpected) and not loading.get("missing_keys")
+    ok = same and only_mtp_unexpected and not noted
+    print(f"MTP layer: r1 import -> export gives the same {len(tensors)} tensors: {same}; transformers loads the export "
+          f"and reports only the {len(unexpected)} MTP tensors as unexpected (its DeepseekV3 has no MTP): "
+          f"{only_mtp_unexpected}")
+    return ok
+
+
 def check_with_r1(r1):
     golden = json.load(open(os.path.join(OUT, "golden.json")))
     failures = 0
@@ -267,7 +303,12 @@ def check_with_r1(r1):
             run([r1, "ckpt", "export", ck2, "--out", exp2, "--max-shard-size", "40KB"])
             run([r1, "ckpt", "export", ck1, "--out", exp_bf16, "--dtype", "bf16"])
             # transformers loads the export: same tensors, same logits as the original folder.
-            original, exported = load(folder), load(exp1)
+            original = load(folder)
+            exported, loading = AutoModelForCausalLM.from_pretrained(exp1, dtype=torch.float32, attn_implementation="eager",
+                                                                     output_loading_info=True)
+            exported.eval()
+            clean_load = not any(loading.get(k) for k in ("missing_keys", "unexpected_keys", "mismatched_keys",
+                                                          "error_msgs"))
             sd_a, sd_b = original.state_dict(), exported.state_dict()
             same_keys = sorted(sd_a) == sorted(sd_b)
             same_values = same_keys and all(torch.equal(sd_a[k], sd_b[k]) for k in sd_a)
@@ -282,15 +323,40 @@ def check_with_r1(r1):
             bytes_equal = filecmp.cmp(os.path.join(exp1, "model.safetensors"), os.path.join(second, "model.safetensors"),
                                       shallow=False)
             shards = len(glob.glob(os.path.join(exp2, "model-*-of-*.safetensors")))
+            # bf16 export = every weight rounded to nearest even bf16 except the router bias (F32).
+            with safe_open(os.path.join(exp_bf16, "model.safetensors"), "pt") as st:
+                bf16_dtypes = {k: st.get_slice(k).get_dtype() for k in st.keys()}
+            f32_kept = sorted({k.split(".")[-1] for k, v in bf16_dtypes.items() if v != "BF16"})
             bf16 = load(exp_bf16)
-            bf16_dtypes = {str(v.dtype) for v in bf16.state_dict().values()}
-            logp_bf16 = next_token_logp(bf16, seqs)
-            bf16_diff = max_abs_diff(logp_bf16, logp_a)
-            ok = same_values and same_logits and bytes_equal and reshard_equal and shards > 1 and bf16_diff < 0.5
+            rounded = load(folder)
+            with torch.no_grad():
+                for k, v in rounded.state_dict().items():
+                    if not k.endswith("e_score_correction_bias"):
+                        v.copy_(v.to(torch.bfloat16).to(v.dtype))
+            bf16_exact = all(torch.equal(v, rounded.state_dict()[k]) for k, v in bf16.state_dict().items())
+            bf16_diff = max_abs_diff(next_token_logp(bf16, seqs), logp_a)
+            ok = clean_load and same_values and same_logits and bytes_equal and reshard_equal and shards > 1 and bf16_exact
             failures += not ok
-            print(f"{name}: export loads in transformers with identical tensors: {same_values}, identical log-probs: "
+            print(f"{name}: export loads in transformers without missing/unexpected keys: {clean_load}, with identical "
+                  f"tensors: {same_values}, identical log-probs: "
                   f"{same_logits}; import(export) re-exported byte-identical: {bytes_equal}; {shards} shards load: "
-                  f"{reshard_equal}; bf16 export ({sorted(bf16_dtypes)}) |logp - f32| <= {bf16_diff:.3f}")
+                  f"{reshard_equal}; bf16 export = the rounded weights: {bf16_exact} (kept F32: {f32_kept or 'none'}; "
+                  f"|logp - f32 logp| <= {bf16_diff:.3f})")
+        # A DeepSeek-V3 folder with an MTP layer (model.layers.3: layer 2's block plus enorm, hnorm, eh_proj,
+        # shared_head.norm and the embed_tokens / shared_head.head copies, as DeepSeek ships it).
+        mtp_ok = check_mtp_round_trip(r1, tmp)
+        failures += not mtp_ok
+        # The tokenizer goes along (given explicitly here; a run's is found next to its checkpoints).
+        name = next(iter(golden["models"]))
+        with_tok = os.path.join(tmp, "with_tokenizer")
+        run([r1, "ckpt", "export", os.path.join(tmp, name + "_1.h5"), "--out", with_tok, "--tokenizer",
+             os.path.join(ROOT, "tokenizer_small", "tokenizer.json")])
+        tok = transformers.AutoTokenizer.from_pretrained(with_tok)
+        text = "r1 exports 12 tokens"
+        tok_ok = tok.decode(tok(text)["input_ids"]) == text
+        failures += not tok_ok
+        print(f"tokenizer exported with the model loads in AutoTokenizer ({type(tok).__name__}) and round-trips text: "
+              f"{tok_ok}")
         # verify fails (exit 1) on a corrupted copy.
         name = next(iter(golden["models"]))
         good = os.path.join(tmp, name + "_1.h5")

@@ -1,0 +1,84 @@
+// The training benchmark.
+#include "rl/bench_train.hpp"
+
+#include <chrono>
+
+#include "core/log.hpp"
+#include "kernels/runtime.hpp"
+#include "rl/data/epoch_sampler.hpp"
+#include "rl/recipe_setup.hpp"
+#include "rl/stages/sft_stage.hpp"
+#include "rl/step_timers.hpp"
+
+namespace r1 {
+
+BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o, const Comm& world) {
+  const RunConfig& c = in.config;
+  c.validate(in.config_file);
+  // The stage to time.
+  int64_t index = -1;
+  for (size_t i = 0; i < c.stages.size(); ++i) {
+    const StageConfig& s = c.stages[i];
+    bool named = !o.stage.empty() && (s.display_name() == o.stage || std::to_string(i) == o.stage);
+    if (named || (o.stage.empty() && index < 0 && (s.kind == "pretrain" || s.kind == "sft"))) index = int64_t(i);
+  }
+  R1_INPUT_CHECK(index >= 0, in.config_file, ": no ", o.stage.empty() ? "pretrain/sft" : "'" + o.stage + "'",
+                 " stage to benchmark");
+  StageConfig stage = c.stages[size_t(index)];
+  R1_INPUT_CHECK(stage.kind == "pretrain" || stage.kind == "sft", in.config_file, ": stage '", stage.display_name(),
+                 "' is a ", stage.kind, " stage; r1 bench train times pretrain/sft stages");
+  if (o.batch_per_rank > 0) stage.batch_size = o.batch_per_rank * world.size();
+  if (o.global_batch > 0) stage.batch_size = o.global_batch;
+  stage.micro_batch_size = std::min(stage.micro_batch_size, std::max<int64_t>(1, stage.batch_size / world.size()));
+  stage.steps = o.warmup + o.steps;
+
+  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
+  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
+  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
+  ModelConfig mc = c.model;
+  if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
+  ctx.model = std::make_unique<Model>(mc, ctx.dtype, ctx.device);
+  ctx.model->init_weights(uint64_t(c.seed));
+  std::vector<Example> data = stage_dataset(ctx, stage);
+  Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
+  EpochSampler sampler(int64_t(data.size()), uint64_t(c.seed));
+  const LossOn loss_on = stage.kind == "pretrain" ? LossOn::all_tokens : LossOn::response_tokens;
+
+  BenchTrainResult r;
+  r.ranks = world.size();
+  r.global_batch = stage.batch_size;
+  r.steps = o.steps;
+  r.parameters = ctx.model->params().numel();
+  int64_t tokens = 0;
+  double seconds = 0, parts[4] = {0, 0, 0, 0};
+  for (int64_t step = 0; step < stage.steps; ++step) {
+    std::vector<const Example*> batch;
+    for (int64_t i : sampler.next(stage.batch_size)) batch.push_back(&data[size_t(i)]);
+    world.barrier();
+    step_timers().reset();
+    auto t0 = std::chrono::steady_clock::now();
+    SftStepStats st = sft_step(ctx, opt, stage, batch, loss_on);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (step < o.warmup) continue;
+    seconds += s;
+    tokens += st.tokens;
+    double comm = step_timers().get(StepPart::all_to_all) + step_timers().get(StepPart::pipeline_wait) +
+                  step_timers().get(StepPart::all_reduce);
+    parts[0] += s - comm;
+    parts[1] += step_timers().get(StepPart::all_to_all);
+    parts[2] += step_timers().get(StepPart::pipeline_wait);
+    parts[3] += step_timers().get(StepPart::all_reduce);
+  }
+  seconds = world.allreduce(seconds, ReduceOp::max);
+  for (double& p : parts) p = world.allreduce(p, ReduceOp::max) / double(o.steps);
+  r.step_seconds = seconds / double(o.steps);
+  r.tokens_per_s = double(tokens) / seconds;
+  r.tokens_per_s_per_rank = r.tokens_per_s / double(world.size());
+  r.compute_s = parts[0];
+  r.all_to_all_s = parts[1];
+  r.pipeline_wait_s = parts[2];
+  r.all_reduce_s = parts[3];
+  return r;
+}
+
+}  // namespace r1

@@ -1,0 +1,11 @@
+// The process-wide step timers.
+#include "rl/step_timers.hpp"
+
+namespace r1 {
+
+StepTimers& step_timers() {
+  static StepTimers timers;
+  return timers;
+}
+
+}  // namespace r1
