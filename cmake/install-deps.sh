@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev                     # BLAS for host GEMMs
   libyaml-cpp-dev nlohmann-json3-dev libpcre2-dev
   libboost-test-dev
+  slurm-wlm munge                     # a real Slurm for the slurm-labelled test (jobs/ scripts)
 )
 missing=()
 for p in "${packages[@]}"; do

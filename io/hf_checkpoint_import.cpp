@@ -2,7 +2,7 @@
 // collectively (see hf_checkpoint_import.hpp).
 #include "io/hf_checkpoint_import.hpp"
 
-#include <algorithm>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -35,13 +35,14 @@ void check_dropped_copies(const HfModelSource& source, int rank, int ranks, cons
 
 void load_hf_weights(const HfModelSource& source, Model& model) {
   ParamStore& store = model.params();
+  std::unordered_map<std::string, const HfParam*> imported;
+  for (const HfParam& p : source.parameters()) imported[p.name] = &p;
   std::vector<std::string> problems;
   for (const ParamInfo& p : store.params()) {
-    auto it = std::find_if(source.parameters().begin(), source.parameters().end(),
-                           [&](const HfParam& q) { return q.name == p.name; });
-    if (it == source.parameters().end()) problems.push_back(p.name + ": not in the imported parameter set");
-    else if (it->shape != p.shape)
-      problems.push_back(p.name + ": imported " + shape_str(it->shape) + ", model " + shape_str(p.shape));
+    auto it = imported.find(p.name);
+    if (it == imported.end()) problems.push_back(p.name + ": not in the imported parameter set");
+    else if (it->second->shape != p.shape)
+      problems.push_back(p.name + ": imported " + shape_str(it->second->shape) + ", model " + shape_str(p.shape));
   }
   if (store.params().size() != source.parameters().size())
     problems.push_back("the model has " + std::to_string(store.params().size()) + " parameters, the import " +

@@ -11,4 +11,7 @@ namespace r1::ops::cuda {
 void initialize(int local_rank);
 bool available();  // a device is present and usable
 void synchronize();
+// The one CUDA stream every kernel, copy and library call is ordered on (a cudaStream_t), for code
+// outside the backend that enqueues work itself (NCCL collectives).
+void* stream_handle();
 }  // namespace r1::ops::cuda

@@ -271,6 +271,8 @@ void synchronize() {
   if (s.ready) CUDA_CHECK(cudaStreamSynchronize(s.stream));
 }
 
+void* stream_handle() { return static_cast<void*>(stream()); }
+
 cudaStream_t stream() { return ready_state().stream; }
 cublasHandle_t cublas() { return ready_state().cublas; }
 cublasLtHandle_t cublas_lt() { return ready_state().cublas_lt; }

@@ -10,6 +10,7 @@ namespace {
 int run_command(const Args& a, const Comm& world) {
   std::string source = a.positionals.empty() ? "tiny-r1" : a.positionals[0];
   RecipeInputs in = load_recipe(source, a.overrides);
+  in.stop_after = a.get("--stop-after");
   if (a.flag("--dry-run")) {
     log_line(in.resolved_yaml);
     return 0;
@@ -26,9 +27,13 @@ Registrar reg(Command{
     "run",
     "run a recipe: its stages in order, in one job",
     "CONFIG is a YAML recipe (see configs/) or the name of a built-in config. The resolved config is printed\n"
-    "and saved to <run_dir>/config.yaml; per-step metrics go to <run_dir>/metrics.jsonl.",
+    "and saved to <run_dir>/config.yaml; per-step metrics go to <run_dir>/metrics.jsonl. Checkpoints go to\n"
+    "<run_dir>/checkpoints; rerunning the same command resumes from the newest complete one.\n\n"
+    "Exit codes: 0 finished (or stopped after --stop-after), 1 internal error, 2 bad input (config, data,\n"
+    "checkpoint), 85 stopped by SIGTERM/SIGUSR1 after writing a checkpoint (requeue the job).",
     {{"CONFIG", "recipe file or built-in name (default: tiny-r1)", false}},
-    {{"--dry-run", "", "print the resolved config and exit"}},
+    {{"--dry-run", "", "print the resolved config and exit"},
+     {"--stop-after", "STAGE", "run until this stage (name or index) is done, then exit 0; rerun to continue"}},
     true,
     true,
     run_command});

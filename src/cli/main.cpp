@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "parallel/comm.hpp"
+#include "rl/stop_signal.hpp"
 
 namespace {
 
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
     cli::Args args = cli::parse_args(*cmd, rest);
     Comm world = Comm::duplicate(MPI_COMM_WORLD);
     code = cmd->run(args, world);
+  } catch (const StopRequested&) {
+    MPI_Finalize();
+    return kRequeueExitCode;
   } catch (const InputError& e) {
     return report_and_exit("error: ", e.what(), 2, rank, size);
   } catch (const std::exception& e) {

@@ -6,12 +6,12 @@
 namespace r1 {
 
 DecoderLayer::DecoderLayer(const ModelConfig& c, int64_t layer_index, const std::string& prefix, ParamStore& store,
-                           const RopeTables& rope, ExpertRange experts)
+                           const RopeTables& rope, ExpertRange experts, TensorComm* ep)
     : store_(store), eps_(c.rms_norm_eps) {
   input_norm_ = store.declare(prefix + ".input_layernorm.weight", {c.hidden_size}, ParamInit::ones, false);
   attn_ = make_attention(c, prefix, store, rope);
   post_norm_ = store.declare(prefix + ".post_attention_layernorm.weight", {c.hidden_size}, ParamInit::ones, false);
-  ffn_ = make_feed_forward(c, layer_index, prefix, store, experts);
+  ffn_ = make_feed_forward(c, layer_index, prefix, store, experts, ep);
 }
 
 Tensor DecoderLayer::forward(const Tensor& x, const BatchLayout& batch, LayerActs& a) const {

@@ -18,7 +18,7 @@ struct LayerActs {
 class DecoderLayer {
  public:
   DecoderLayer(const ModelConfig& c, int64_t layer_index, const std::string& prefix, ParamStore& store,
-               const RopeTables& rope, ExpertRange experts);
+               const RopeTables& rope, ExpertRange experts, TensorComm* ep = nullptr);
   Tensor forward(const Tensor& x, const BatchLayout& batch, LayerActs& acts) const;
   Tensor backward(const Tensor& dy, const BatchLayout& batch, LayerActs& acts) const;  // returns dx
   Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const;

@@ -13,6 +13,8 @@
 #include "model/batch_layout.hpp"
 #include "model/model_config.hpp"
 #include "model/param_store.hpp"
+#include "parallel/expert_exchange.hpp"
+#include "parallel/tensor_comm.hpp"
 
 namespace r1 {
 
@@ -26,7 +28,9 @@ struct FfnActs {
   Tensor x;                        // [N, d]
   Tensor scores, topk_idx, topk_w; // [N, E], i32 [N, K], [N, K]
   ops::MoeRouting routing;
-  Tensor xp, gate_up_p, h_p, y_p;  // expert-sorted rows: [N K, d], [N K, 2I], [N K, I], [N K, d]
+  ExpertExchangePlan exchange;     // expert parallelism: how rows moved to their experts' ranks
+  std::vector<int64_t> local_offsets;  // row ranges of this rank's experts in the expert-major rows
+  Tensor x_local, gate_up_p, h_p, y_p; // rows at this rank's experts: [R, d], [R, 2I], [R, I]; y_p [N K, d]
   Tensor dlogits_aux;              // d(balance loss)/d(router logits) [N, E], when the loss is on
   double aux_loss = 0;
   std::vector<int64_t> expert_load;  // tokens routed to each expert in this micro-batch
@@ -59,7 +63,8 @@ struct ExpertRange {
   int64_t begin = 0, end = 0;
 };
 
+// ep: the expert-parallel group's transport when this rank holds only some experts (null: all local).
 std::unique_ptr<FeedForward> make_feed_forward(const ModelConfig& c, int64_t layer, const std::string& prefix,
-                                               ParamStore& store, ExpertRange experts);
+                                               ParamStore& store, ExpertRange experts, TensorComm* ep);
 
 }  // namespace r1

@@ -43,8 +43,8 @@ class DenseFeedForward final : public FeedForward {
 }  // namespace
 
 std::unique_ptr<FeedForward> make_feed_forward(const ModelConfig& c, int64_t layer, const std::string& prefix,
-                                               ParamStore& store, ExpertRange experts) {
-  if (c.is_moe_layer(layer)) return std::make_unique<MoeFeedForward>(c, prefix, store, experts);
+                                               ParamStore& store, ExpertRange experts, TensorComm* ep) {
+  if (c.is_moe_layer(layer)) return std::make_unique<MoeFeedForward>(c, prefix, store, experts, ep);
   return std::make_unique<DenseFeedForward>(prefix, c.hidden_size, c.intermediate_size, store);
 }
 

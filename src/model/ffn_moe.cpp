@@ -6,8 +6,9 @@
 
 namespace r1 {
 
-MoeFeedForward::MoeFeedForward(const ModelConfig& c, const std::string& prefix, ParamStore& store, ExpertRange experts)
-    : store_(store), local_(experts) {
+MoeFeedForward::MoeFeedForward(const ModelConfig& c, const std::string& prefix, ParamStore& store, ExpertRange experts,
+                               TensorComm* ep)
+    : store_(store), local_(experts), ep_(ep) {
   hidden_ = c.hidden_size;
   inner_ = c.moe_intermediate_size;
   n_experts_ = c.n_routed_experts;
@@ -18,8 +19,10 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c, const std::string& prefix, 
   router_.norm_topk_prob = c.norm_topk_prob;
   router_.routed_scaling_factor = c.routed_scaling_factor;
   router_.scoring = c.scoring_func == "softmax" ? ops::RouterScoring::softmax : ops::RouterScoring::sigmoid;
-  R1_CHECK(local_.begin == 0 && local_.end == n_experts_, "expert range [", local_.begin, ", ", local_.end,
-           ") needs an expert-parallel exchange; this layer holds all ", n_experts_, " experts");
+  const bool all_local = local_.begin == 0 && local_.end == n_experts_;
+  R1_CHECK(all_local || (ep_ && ep_->size() * (local_.end - local_.begin) == n_experts_), "expert range [",
+           local_.begin, ", ", local_.end, ") of ", n_experts_, " experts needs an expert-parallel group holding the rest");
+  if (all_local) ep_ = nullptr;
   const std::string p = prefix + ".mlp.";
   gate_ = store.declare(p + "gate.weight", {n_experts_, hidden_}, ParamInit::normal, true);
   bias_ = store.declare(p + "gate.e_score_correction_bias", {n_experts_}, ParamInit::zeros, false, ParamGroup::dense,
@@ -67,17 +70,29 @@ Tensor MoeFeedForward::forward(const Tensor& x, const BatchLayout& batch, FfnAct
   a.expert_load.assign(size_t(n_experts_), 0);
   for (int64_t e = 0; e < n_experts_; ++e)
     a.expert_load[size_t(e)] = a.routing.expert_offsets[size_t(e) + 1] - a.routing.expert_offsets[size_t(e)];
-  a.xp = Tensor::empty({n * k, hidden_}, dt, dev);
-  ops::moe_gather(x, a.routing, a.xp);
+  Tensor xp = Tensor::empty({n * k, hidden_}, dt, dev);
+  ops::moe_gather(x, a.routing, xp);
+  // Dispatch: rows travel to the ranks holding their experts (expert parallelism).
+  if (ep_) {
+    a.exchange = plan_expert_exchange(a.routing, e_local, *ep_, dev);
+    a.x_local = dispatch_rows(xp, a.exchange, *ep_);
+    a.local_offsets = a.exchange.local_offsets;
+  } else {
+    a.x_local = xp;
+    a.local_offsets = a.routing.expert_offsets;
+  }
+  const int64_t rows = a.x_local.rows();
   // Experts: grouped GEMMs over the rows of each local expert
   Tensor w_gate_up = store_.value_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
   Tensor w_down = store_.value_span(first_down_, last_down_, {e_local, hidden_, inner_});
-  a.gate_up_p = Tensor::empty({n * k, 2 * inner_}, dt, dev);
-  ops::grouped_gemm(a.xp, w_gate_up, ops::Trans::yes, a.routing.expert_offsets, a.gate_up_p);
-  a.h_p = Tensor::empty({n * k, inner_}, dt, dev);
+  a.gate_up_p = Tensor::empty({rows, 2 * inner_}, dt, dev);
+  ops::grouped_gemm(a.x_local, w_gate_up, ops::Trans::yes, a.local_offsets, a.gate_up_p);
+  a.h_p = Tensor::empty({rows, inner_}, dt, dev);
   ops::swiglu_forward(a.gate_up_p, a.h_p);
-  a.y_p = Tensor::empty({n * k, hidden_}, dt, dev);
-  ops::grouped_gemm(a.h_p, w_down, ops::Trans::yes, a.routing.expert_offsets, a.y_p);
+  Tensor y_local = Tensor::empty({rows, hidden_}, dt, dev);
+  ops::grouped_gemm(a.h_p, w_down, ops::Trans::yes, a.local_offsets, y_local);
+  // Combine: expert outputs travel back to their tokens' ranks.
+  a.y_p = ep_ ? combine_rows(y_local, a.exchange, *ep_) : y_local;
   // Unpermute with the routing weights, plus the shared experts
   Tensor y = has_shared_ ? shared_.forward(x, a.dense) : Tensor::zeros({n, hidden_}, dt, dev);
   ops::moe_scatter(a.y_p, a.topk_w, a.routing, y, ops::Accumulate::yes);
@@ -98,14 +113,19 @@ Tensor MoeFeedForward::backward(const Tensor& dy, const BatchLayout& batch, FfnA
   Tensor w_down = store_.value_span(first_down_, last_down_, {e_local, hidden_, inner_});
   Tensor dw_gate_up = store_.grad_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
   Tensor dw_down = store_.grad_span(first_down_, last_down_, {e_local, hidden_, inner_});
-  Tensor dh_p = Tensor::empty({n * k, inner_}, dt, dev);
-  ops::grouped_gemm(dy_p, w_down, ops::Trans::no, a.routing.expert_offsets, dh_p);
-  ops::grouped_gemm_weight_grad(dy_p, a.h_p, a.routing.expert_offsets, dw_down);
-  Tensor dgate_up_p = Tensor::empty({n * k, 2 * inner_}, dt, dev);
+  // The transpose of combine: output gradients travel to the experts' ranks.
+  Tensor dy_local = ep_ ? dispatch_rows(dy_p, a.exchange, *ep_) : dy_p;
+  const int64_t rows = a.x_local.rows();
+  Tensor dh_p = Tensor::empty({rows, inner_}, dt, dev);
+  ops::grouped_gemm(dy_local, w_down, ops::Trans::no, a.local_offsets, dh_p);
+  ops::grouped_gemm_weight_grad(dy_local, a.h_p, a.local_offsets, dw_down);
+  Tensor dgate_up_p = Tensor::empty({rows, 2 * inner_}, dt, dev);
   ops::swiglu_backward(a.gate_up_p, dh_p, dgate_up_p);
-  Tensor dx_p = Tensor::empty({n * k, hidden_}, dt, dev);
-  ops::grouped_gemm(dgate_up_p, w_gate_up, ops::Trans::no, a.routing.expert_offsets, dx_p);
-  ops::grouped_gemm_weight_grad(dgate_up_p, a.xp, a.routing.expert_offsets, dw_gate_up);
+  Tensor dx_local = Tensor::empty({rows, hidden_}, dt, dev);
+  ops::grouped_gemm(dgate_up_p, w_gate_up, ops::Trans::no, a.local_offsets, dx_local);
+  ops::grouped_gemm_weight_grad(dgate_up_p, a.x_local, a.local_offsets, dw_gate_up);
+  // The transpose of dispatch: input gradients travel back to the tokens' ranks.
+  Tensor dx_p = ep_ ? combine_rows(dx_local, a.exchange, *ep_) : dx_local;
   // Permute back
   Tensor dx_routed = Tensor::empty({n, hidden_}, dt, dev);
   ops::moe_gather_backward(dx_p, a.routing, dx_routed);

@@ -7,6 +7,7 @@
 #include "kernels/ops.hpp"
 #include "model/ffn_moe.hpp"
 #include "model/linear.hpp"
+#include "model/model_shard.hpp"
 
 namespace r1 {
 
@@ -17,8 +18,8 @@ int64_t lm_head_chunk_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t
 Tensor host_i32(const std::vector<int32_t>& v) { return Tensor::from_vector(v, {int64_t(v.size())}); }
 }  // namespace
 
-Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard)
-    : config_(config), shard_(shard), dtype_(dtype), device_(device) {
+Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard, TensorComm* ep)
+    : config_(config), shard_(shard), ep_(ep), dtype_(dtype), device_(device) {
   config_.validate("model config");
   const int64_t L = config_.num_hidden_layers, d = config_.hidden_size, V = config_.vocab_size;
   R1_CHECK(V >= 2, "model: vocab_size ", V, " must be resolved (>= 2) before building the model");
@@ -28,27 +29,26 @@ Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard s
            shard_.layer_begin, ", ", shard_.layer_end, ") of ", L);
   rope_ = make_rope_tables(config_, dtype, device);
 
-  if (shard_.has_embedding) embed_ = store_.declare("model.embed_tokens.weight", {V, d}, ParamInit::normal, true);
+  if (shard_holds_embedding(shard_, config_))
+    embed_ = store_.declare("model.embed_tokens.weight", {V, d}, ParamInit::normal, true);
   for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l)
     layers_.push_back(std::make_unique<DecoderLayer>(config_, l, "model.layers." + std::to_string(l), store_, rope_,
-                                                     shard_.experts));
+                                                     shard_.experts, ep_));
   if (shard_.has_head) {
     final_norm_ = store_.declare("model.norm.weight", {d}, ParamInit::ones, false);
     if (config_.tie_word_embeddings) {
-      R1_CHECK(shard_.has_embedding, "tied embeddings need the embedding on the head's rank");
       lm_head_ = embed_;
     } else {
       lm_head_ = store_.declare("lm_head.weight", {V, d}, ParamInit::normal, true);
     }
     for (int64_t k = 1; k <= config_.num_nextn_predict_layers; ++k) {
-      R1_CHECK(shard_.has_embedding, "multi-token prediction needs the embedding on the head's rank");
       const int64_t index = L + k - 1;
       const std::string p = "model.layers." + std::to_string(index);
       MtpModule m;
       m.enorm = store_.declare(p + ".enorm.weight", {d}, ParamInit::ones, false);
       m.hnorm = store_.declare(p + ".hnorm.weight", {d}, ParamInit::ones, false);
       m.eh_proj = store_.declare(p + ".eh_proj.weight", {d, 2 * d}, ParamInit::normal, true);
-      m.block = std::make_unique<DecoderLayer>(config_, index, p, store_, rope_, shard_.experts);
+      m.block = std::make_unique<DecoderLayer>(config_, index, p, store_, rope_, shard_.experts, ep_);
       m.out_norm = store_.declare(p + ".shared_head.norm.weight", {d}, ParamInit::ones, false);
       mtp_.push_back(std::move(m));
     }
@@ -90,7 +90,7 @@ void Model::prepare(const TokenBatch& b, ModelActs& acts, ForwardMode mode) cons
 }
 
 Tensor Model::embed(const ModelActs& acts) const {
-  R1_CHECK(embed_ >= 0, "embed() on a rank without the embedding");
+  R1_CHECK(shard_.has_embedding, "embed() on a rank that is not the first pipeline stage");
   Tensor h = Tensor::empty({acts.layout.tokens, config_.hidden_size}, dtype_, device_);
   ops::embedding_forward(acts.token_ids, store_.value(embed_), h);
   return h;

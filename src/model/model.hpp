@@ -65,12 +65,14 @@ struct ModelActs {
 
 class Model {
  public:
-  Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard = {});
+  // ep: the expert-parallel group's transport when the shard holds only some experts.
+  Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard = {}, TensorComm* ep = nullptr);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
   const ModelConfig& config() const { return config_; }
   const ModelShard& shard() const { return shard_; }
+  TensorComm* expert_comm() const { return ep_; }
   ParamStore& params() { return store_; }
   const ParamStore& params() const { return store_; }
   DType dtype() const { return dtype_; }
@@ -120,6 +122,7 @@ class Model {
 
   ModelConfig config_;
   ModelShard shard_;
+  TensorComm* ep_ = nullptr;
   DType dtype_;
   Device device_;
   ParamStore store_;

@@ -18,15 +18,26 @@ double find_correction_dim(double num_rotations, double dim, double base, double
 }
 }  // namespace
 
+// The frequencies in float32 arithmetic step by step as transformers computes them (exponent 2i/d
+// in float, base^x rounded to float, float reciprocals, YaRN's blend in float), so imported models
+// rotate by the same angles. Computed in double, up to a third of the entries differed from
+// transformers' in the last bit, which position magnifies (6e-6 in a log-prob at position 1900,
+// tests/unit/test_hf_parity.cpp). Remaining difference: torch's vectorised float32 pow is not always
+// correctly rounded, so an occasional entry can still differ by one ulp.
 std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* attention_factor) {
   const int64_t dim = c.rope_dim();
   const double base = c.rope_theta;
   const auto& rs = c.rope_scaling;
+  std::vector<float> pos_freq(size_t(dim / 2));  // base^(2i/d)
+  for (int64_t i = 0; i < dim / 2; ++i) {
+    const float exponent = float(2 * i) / float(dim);
+    pos_freq[size_t(i)] = float(std::pow(double(float(base)), double(exponent)));
+  }
   std::vector<double> inv(size_t(dim / 2));
-  for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = 1.0 / std::pow(base, double(2 * i) / double(dim));
   double factor = 1.0;
+  for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = 1.0f / pos_freq[size_t(i)];
   if (rs.type == "linear") {
-    for (double& f : inv) f /= rs.factor;
+    for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = float(inv[size_t(i)]) / float(rs.factor);
   } else if (rs.type == "yarn") {
     double low = std::floor(find_correction_dim(rs.beta_fast, double(dim), base, double(rs.original_max_position_embeddings)));
     double high = std::ceil(find_correction_dim(rs.beta_slow, double(dim), base, double(rs.original_max_position_embeddings)));
@@ -34,10 +45,13 @@ std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* atten
     high = std::min(high, double(dim - 1));
     if (low == high) high += 0.001;
     for (int64_t i = 0; i < dim / 2; ++i) {
-      double ramp = std::clamp((double(i) - low) / (high - low), 0.0, 1.0);
-      double extrapolation_weight = 1.0 - ramp;
-      double interp = inv[size_t(i)] / rs.factor;
-      inv[size_t(i)] = interp * (1 - extrapolation_weight) + inv[size_t(i)] * extrapolation_weight;
+      const float extrapolation = 1.0f / pos_freq[size_t(i)];
+      const float interpolation = 1.0f / (float(rs.factor) * pos_freq[size_t(i)]);
+      const float ramp = std::clamp((float(i) - float(low)) / float(high - low), 0.0f, 1.0f);
+      const float extrapolation_weight = 1.0f - ramp;
+      const float interpolated_part = interpolation * (1.0f - extrapolation_weight);
+      const float extrapolated_part = extrapolation * extrapolation_weight;
+      inv[size_t(i)] = interpolated_part + extrapolated_part;
     }
     if (rs.mscale_all_dim > 0) factor = yarn_get_mscale(rs.factor, rs.mscale) / yarn_get_mscale(rs.factor, rs.mscale_all_dim);
     else factor = yarn_get_mscale(rs.factor, rs.mscale);

@@ -6,9 +6,10 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/data/epoch_sampler.hpp"
+#include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
 #include "rl/stages/sft_stage.hpp"
-#include "rl/step_timers.hpp"
+#include "parallel/step_timers.hpp"
 
 namespace r1 {
 
@@ -27,9 +28,10 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   StageConfig stage = c.stages[size_t(index)];
   R1_INPUT_CHECK(stage.kind == "pretrain" || stage.kind == "sft", in.config_file, ": stage '", stage.display_name(),
                  "' is a ", stage.kind, " stage; r1 bench train times pretrain/sft stages");
-  if (o.batch_per_rank > 0) stage.batch_size = o.batch_per_rank * world.size();
+  if (o.batch_per_rank > 0) stage.batch_size = o.batch_per_rank * (world.size() / c.parallel.pp);
   if (o.global_batch > 0) stage.batch_size = o.global_batch;
-  stage.micro_batch_size = std::min(stage.micro_batch_size, std::max<int64_t>(1, stage.batch_size / world.size()));
+  stage.micro_batch_size =
+      std::min(stage.micro_batch_size, std::max<int64_t>(1, stage.batch_size / (world.size() / c.parallel.pp)));
   stage.steps = o.warmup + o.steps;
 
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
@@ -37,7 +39,9 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
-  ctx.model = std::make_unique<Model>(mc, ctx.dtype, ctx.device);
+  ctx.grid = make_run_grid(c, mc, world, ctx.device, in.config_file);
+  ctx.dp = ctx.grid->dp();
+  ctx.model = make_rank_model(ctx, mc);
   ctx.model->init_weights(uint64_t(c.seed));
   std::vector<Example> data = stage_dataset(ctx, stage);
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);

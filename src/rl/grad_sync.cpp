@@ -1,26 +1,83 @@
-// Data-parallel gradient and load reduction over MPI.
+// Gradient and router-load synchronisation over the rank grid.
 #include "rl/grad_sync.hpp"
 
 #include <cmath>
 
 #include "kernels/ops.hpp"
-#include "rl/step_timers.hpp"
+#include "parallel/step_timers.hpp"
 
 namespace r1 {
 
+namespace {
+// Contiguous runs of the flat buffer holding parameters of one group.
+std::vector<std::pair<int64_t, int64_t>> group_runs(const ParamStore& store, ParamGroup group) {
+  std::vector<std::pair<int64_t, int64_t>> runs;
+  for (const ParamInfo& p : store.params()) {
+    if (p.group != group || p.numel == 0) continue;
+    if (!runs.empty() && runs.back().first + runs.back().second == p.offset) runs.back().second += p.numel;
+    else runs.push_back({p.offset, p.numel});
+  }
+  return runs;
+}
+
+// Sums the runs' values over `comm` (packed into one buffer when they are not the whole flat buffer).
+void all_reduce_runs(Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs, TensorComm& comm) {
+  if (comm.size() == 1 || runs.empty()) return;
+  int64_t total = 0;
+  for (auto& r : runs) total += r.second;
+  if (runs.size() == 1 && runs[0].first == 0 && runs[0].second == flat.numel()) {
+    comm.all_reduce_sum(flat);
+    return;
+  }
+  Tensor packed = Tensor::empty({total}, flat.dtype(), flat.device());
+  int64_t o = 0;
+  for (auto& r : runs) {
+    packed.flat(o, {r.second}).copy_from(flat.flat(r.first, {r.second}));
+    o += r.second;
+  }
+  comm.all_reduce_sum(packed);
+  o = 0;
+  for (auto& r : runs) {
+    flat.flat(r.first, {r.second}).copy_from(packed.flat(o, {r.second}));
+    o += r.second;
+  }
+}
+
+double sum_squares_of_runs(const Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs) {
+  double s = 0;
+  for (auto& r : runs) s += ops::sum_squares(flat.flat(r.first, {r.second}));
+  return s;
+}
+}  // namespace
+
 double synchronize_gradients(RunContext& ctx, Model& model) {
   ScopedStepTimer timer(&step_timers(), StepPart::all_reduce);
-  Tensor& grads = model.params().flat_grads();
-  if (ctx.dp.size() > 1) {
-    if (grads.is_host()) {
-      ctx.dp.allreduce(grads);
-    } else {
-      Tensor host = grads.to(Device::host);
-      ctx.dp.allreduce(host);
-      grads.copy_from(host);
-    }
+  const ParallelGrid& grid = *ctx.grid;
+  ParamStore& store = model.params();
+  Tensor& grads = store.flat_grads();
+  auto dense = group_runs(store, ParamGroup::dense), expert = group_runs(store, ParamGroup::expert);
+  // Dense parameters: summed over this stage's data-parallel ranks; experts: over their replicas.
+  all_reduce_runs(grads, dense, grid.dp_tensors());
+  all_reduce_runs(grads, expert, grid.expert_replica_tensors());
+  // The embedding is held by both pipeline ends when the last stage needs it (tied LM head, or MTP
+  // embedding the shifted tokens): both copies get the sum of the two gradients. Both ends decide
+  // this from the config alone, so the collective matches.
+  const ModelConfig& mc = model.config();
+  const bool shared_embedding = grid.embedding_pair_tensors() != nullptr &&
+                                (mc.tie_word_embeddings || mc.num_nextn_predict_layers > 0);
+  const int embed = store.find("model.embed_tokens.weight");
+  if (shared_embedding) {
+    R1_CHECK(embed >= 0, "pipeline end without the shared embedding");
+    Tensor g = store.grad(embed);
+    grid.embedding_pair_tensors()->all_reduce_sum(g);
   }
-  return std::sqrt(ops::sum_squares(grads));
+  // Global norm: every stage's dense parameters once (the last stage's copy of a shared embedding
+  // excluded), every expert shard once.
+  double dense_sq = sum_squares_of_runs(grads, dense);
+  if (shared_embedding && !model.shard().has_embedding) dense_sq -= ops::sum_squares(store.grad(embed));
+  double expert_sq = ctx.grid->ep().allreduce(sum_squares_of_runs(grads, expert));
+  double total = grid.pipeline().allreduce(dense_sq + expert_sq);
+  return std::sqrt(std::max(0.0, total));
 }
 
 void reduce_expert_load(RunContext& ctx, std::vector<std::vector<int64_t>>& load, int64_t layers, int64_t experts) {

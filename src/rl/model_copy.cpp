@@ -4,7 +4,7 @@
 namespace r1 {
 
 std::unique_ptr<Model> clone_model(const Model& m) {
-  auto copy = std::make_unique<Model>(m.config(), m.dtype(), m.device(), m.shard());
+  auto copy = std::make_unique<Model>(m.config(), m.dtype(), m.device(), m.shard(), m.expert_comm());
   copy->params().flat_values().copy_from(m.params().flat_values());
   return copy;
 }

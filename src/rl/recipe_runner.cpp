@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
+#include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
 #include "rl/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"
@@ -72,9 +73,6 @@ std::vector<std::string> changed_lines(const std::string& a, const std::string& 
 RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   const RunConfig& c = in.config;
   c.validate(in.config_file);
-  R1_INPUT_CHECK(c.parallel.pp == 1 && c.parallel.ep == 1, in.config_file,
-                 ": parallel: pipeline and expert parallelism are not available in this build of the recipe runner "
-                 "(use pp: 1, ep: 1; data parallelism comes from the number of ranks)");
   install_stop_signal_handlers();
   const fs::path run_dir(c.run_dir);
 
@@ -82,6 +80,12 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
   ctx.resolved_yaml = in.resolved_yaml;
+  {
+    ModelConfig grid_model = c.model;
+    if (grid_model.vocab_size == 0) grid_model.vocab_size = ctx.tokenizer.vocab_size();
+    ctx.grid = make_run_grid(c, grid_model, world, ctx.device, in.config_file);
+    ctx.dp = ctx.grid->dp();
+  }
   ctx.metrics_path = (run_dir / "metrics.jsonl").string();
 
   // Restart: the newest valid checkpoint decides where the recipe continues.
@@ -152,7 +156,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   world.barrier();
   ctx.metrics = MetricsLog(ctx.metrics_path, world.rank());
 
-  ctx.model = std::make_unique<Model>(mc, ctx.dtype, ctx.device);
+  ctx.model = make_rank_model(ctx, mc);
   size_t first_stage = 0;
   if (resume) {
     load_model_weights(*resume, *ctx.model, world);
@@ -178,9 +182,18 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   log_info("model: ", mc.architecture, ", ", format_count(double(ctx.model->params().numel())), " parameters, ",
            mc.num_hidden_layers, " layers, vocab ", mc.vocab_size, (mc.n_routed_experts ? ", MoE " : ""),
            (mc.n_routed_experts ? std::to_string(mc.n_routed_experts) + " experts top-" + std::to_string(mc.num_experts_per_tok) : ""));
-  log_info("ranks: ", world.size(), " (data parallel), ", ComputeRuntime::host_description());
+  log_info("ranks: ", world.size(), " = pp ", ctx.grid->layout().pp, " x dp ", ctx.grid->layout().dp, " (ep ",
+           ctx.grid->layout().ep, "), ", ComputeRuntime::host_description());
 
-  for (size_t i = first_stage; i < c.stages.size(); ++i) {
+  size_t last_stage = c.stages.size();  // one past the last stage this invocation runs
+  if (!in.stop_after.empty()) {
+    size_t found = c.stages.size();
+    for (size_t i = 0; i < c.stages.size(); ++i)
+      if (c.stages[i].display_name() == in.stop_after || std::to_string(i) == in.stop_after) found = i;
+    R1_INPUT_CHECK(found < c.stages.size(), "--stop-after: no stage '", in.stop_after, "' in ", in.config_file);
+    last_stage = found + 1;
+  }
+  for (size_t i = first_stage; i < last_stage; ++i) {
     const StageConfig& s = c.stages[i];
     ctx.stage_index = int64_t(i);
     if (!ctx.resume) ctx.stage_state = nlohmann::json::object();
@@ -201,7 +214,13 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
       throw StopRequested();
     }
   }
-  if (first_stage >= c.stages.size()) log_info("restart: every stage of this recipe is already done");
+  if (first_stage >= last_stage)
+    log_info("restart: every stage ", last_stage < c.stages.size() ? "up to --stop-after " : "of this recipe ", "is already done");
+  if (last_stage < c.stages.size()) {
+    log_info("stopped after stage ", last_stage, "/", c.stages.size(), " (--stop-after); the next run continues with stage ",
+             last_stage + 1);
+    return RecipeResult{std::move(ctx.model), ctx.global_step};
+  }
   if (!ctx.eval_results.empty()) log_info("\nevaluation:\n", format_eval_table(ctx.eval_results));
   log_info("recipe finished: ", c.stages.size(), " stages, ", ctx.global_step, " optimizer steps; metrics in ",
            ctx.metrics_path);

@@ -15,6 +15,7 @@ struct RecipeInputs {
   RunConfig config;
   std::string config_file;    // path shown in messages
   std::string resolved_yaml;  // the config as resolved (saved to run_dir/config.yaml)
+  std::string stop_after;     // stage name or index: finish that stage (checkpoint written), then return
 };
 
 struct RecipeResult {

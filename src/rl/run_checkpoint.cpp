@@ -149,7 +149,7 @@ void load_optimizer_state(const ResumePoint& r, Optimizer& opt, const ParamStore
 }
 
 std::unique_ptr<Model> load_reference_model(const ResumePoint& r, const Model& like, const Comm& comm) {
-  auto ref = std::make_unique<Model>(like.config(), like.dtype(), like.device(), like.shard());
+  auto ref = std::make_unique<Model>(like.config(), like.dtype(), like.device(), like.shard(), like.expert_comm());
   read_param_tensors(*r.reader, ref->params(), ref->params().flat_values(), "ref", comm);
   return ref;
 }

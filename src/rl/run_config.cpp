@@ -107,6 +107,7 @@ void CheckpointConfig::visit(ConfigVisitor& v) {
 void ParallelConfig::visit(ConfigVisitor& v) {
   v.field("pp", pp, "pipeline-parallel stages", at_least(1));
   v.field("ep", ep, "expert-parallel group size (divides dp)", at_least(1));
+  v.field("layers", layers, "decoder layers per pipeline stage (default: an even split)");
 }
 
 void InitConfig::visit(ConfigVisitor& v) {

@@ -127,6 +127,7 @@ struct CheckpointConfig {
 struct ParallelConfig {
   int64_t pp = 1;  // pipeline stages
   int64_t ep = 1;  // expert-parallel group size (divides dp)
+  std::vector<int64_t> layers;  // layers per pipeline stage (default: an even split)
   void visit(ConfigVisitor& v);
 };
 

@@ -10,6 +10,7 @@
 #include "io/tokenizer.hpp"
 #include "model/model.hpp"
 #include "parallel/comm.hpp"
+#include "parallel/parallel_grid.hpp"
 #include "rl/data/example.hpp"
 #include "rl/eval_result.hpp"
 #include "rl/metrics.hpp"
@@ -21,10 +22,11 @@ struct RunContext {
   const RunConfig& config;
   std::string config_file;   // for messages
   Comm world;                // every rank of the job
-  Comm dp;                   // ranks holding the same model shard (data parallel)
+  Comm dp;                   // this pipeline stage's data-parallel ranks (grid->dp())
   Tokenizer tokenizer;
   std::unique_ptr<Model> model;
   MetricsLog metrics;
+  std::shared_ptr<ParallelGrid> grid;  // the rank grid and its communicators
   int64_t global_step = 0;   // optimizer steps over the whole recipe
   std::string model_name = "policy";        // "policy", or "student" after a distill stage
   std::vector<Example> previous_sft;        // written by rejection_sample / distill, read by sft (data.source: previous)

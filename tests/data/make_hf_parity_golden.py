@@ -9,14 +9,17 @@ Outputs (tests/data/hf_parity/):
                      norm_topk_prob), rms_norm_eps 1e-5 (the MLA latent norms keep transformers' fixed
                      1e-6), interleaved RoPE (the class default); F32 weights, experts one tensor each
                      (save_pretrained's default layout)
-  deepseek_v3_yarn/  DeepseekV3 without q_lora_rank, with YaRN (factor 4, original 16 positions,
+  deepseek_v3_yarn/  DeepseekV3 without q_lora_rank, with YaRN (factor 4, original 512 positions,
                      mscale 1, mscale_all_dim 0.707: both the cos/sin attention factor and the softmax
                      mscale^2 term); BF16 weights saved with save_original_format=False, i.e. the fused
                      transformers-5 expert tensors mlp.experts.gate_up_proj [E, 2I, d] / down_proj [E, d, I]
   qwen2/             Qwen2: GQA (4 heads, 2 kv heads), q/k/v biases, tied embeddings; F32
   llama/             Llama: GQA, explicit head_dim 16 != hidden/heads, untied, no biases; F32
-  golden.json        per model: token sequences and transformers' log-probability of each next token,
-                     logp_f64 (float64 reference, see below) and logp_f32 (the model as shipped, float32)
+  golden.json        per model: token sequences with the position of their first token (three start
+                     at 0; one starts at 1900, beyond YaRN's original range, where the rotary angles
+                     magnify any difference in the float32 inverse frequencies) and transformers'
+                     log-probability of each next token: logp_f64 (float64 reference, see below) and
+                     logp_f32 (the model as shipped, float32, eager attention, default experts kernel)
 
 Weights are random with fixed seeds and scaled so the log-probs spread (std 1/sqrt(fan_in) for
 projections, 1 for embeddings, 1 + 0.2 N(0,1) for norm weights, 0.1 N(0,1) for biases); every
@@ -36,11 +39,13 @@ from logp_f64 (max_abs_unpatched_double_minus_f64) to show these casts only roun
 
 Check mode (needs the r1 binary, default build/hf/r1; `--r1 PATH` to choose):
   for each folder: r1 ckpt import -> r1 ckpt export (f32) -> transformers from_pretrained of the
-  export: every tensor equals the original's state_dict bit for bit (experts compared in
-  transformers' fused in-memory form) and the logits are identical; r1 ckpt import of the export ->
-  r1 ckpt export again: the safetensors files are byte-identical (import(export(x)) == x in f32);
-  a bf16 export loads and its log-probs are within bf16 rounding; r1 ckpt verify passes and fails
-  on a corrupted copy with exit code 1.
+  export: no missing/unexpected keys, every tensor equals the original's state_dict bit for bit
+  (experts compared in transformers' fused in-memory form) and the log-probs are identical; r1 ckpt
+  import of the export -> r1 ckpt export again: model.safetensors is byte-identical (import(export(x))
+  == x in f32), and a sharded export loads; a bf16 export holds exactly the bf16-rounded weights (the
+  router bias kept F32). A DeepSeek folder given an MTP layer round-trips and transformers reports only
+  the MTP tensors as unexpected. An exported tokenizer loads in AutoTokenizer. r1 ckpt verify passes,
+  and fails with exit code 1 on a corrupted copy.
 
 Run from the repository root: python3 tests/data/make_hf_parity_golden.py [--check-only] [--r1 PATH]
 Needs: pip install torch transformers safetensors (CPU is enough)
@@ -68,7 +73,10 @@ from transformers.models.qwen2 import modeling_qwen2
 ROOT = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(ROOT, "hf_parity")
 VOCAB = 96
-SEQUENCE_LENGTHS = [5, 16, 40]  # 40 > YaRN's 16 original positions
+# (length, first position): the last sequence sits far out, beyond YaRN's original 512 positions, where
+# the rotary angles magnify any difference in the float32 inverse frequencies.
+SEQUENCES = [(5, 0), (16, 0), (40, 0), (24, 1900)]
+MAX_POSITIONS = 2048
 
 
 def deepseek_config(**overrides):
@@ -76,14 +84,14 @@ def deepseek_config(**overrides):
                 num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4, n_shared_experts=1,
                 n_routed_experts=8, num_experts_per_tok=2, n_group=4, topk_group=2, first_k_dense_replace=1,
                 kv_lora_rank=16, q_lora_rank=24, qk_rope_head_dim=8, qk_nope_head_dim=8, v_head_dim=8,
-                routed_scaling_factor=2.5, norm_topk_prob=True, max_position_embeddings=64, rms_norm_eps=1e-5,
+                routed_scaling_factor=2.5, norm_topk_prob=True, max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-5,
                 tie_word_embeddings=False)
     args.update(overrides)
     return DeepseekV3Config(**args)
 
 
 def model_specs():
-    yarn = {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 16,
+    yarn = {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": MAX_POSITIONS // 4,
             "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 0.707}
     return [
         # name, config, seed, saved dtype, save_original_format
@@ -92,11 +100,11 @@ def model_specs():
         ("deepseek_v3_yarn", deepseek_config(q_lora_rank=None, rope_parameters=yarn), 12, torch.bfloat16, False),
         ("qwen2", Qwen2Config(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                               num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
-                              max_position_embeddings=64, rms_norm_eps=1e-6,
+                              max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-6,
                               rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 13, torch.float32, True),
         ("llama", LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                               num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=False,
-                              max_position_embeddings=64, rms_norm_eps=1e-5, attention_bias=False, mlp_bias=False,
+                              max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-5, attention_bias=False, mlp_bias=False,
                               rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 14, torch.float32, True),
     ]
 
@@ -123,7 +131,11 @@ def randomize(model, seed):
 
 def sequences(seed):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randint(0, VOCAB, (n,), generator=g).tolist() for n in SEQUENCE_LENGTHS]
+    return [torch.randint(0, VOCAB, (n,), generator=g).tolist() for n, _ in SEQUENCES]
+
+
+def first_positions():
+    return [start for _, start in SEQUENCES]
 
 
 class Float64Torch(types.ModuleType):
@@ -170,9 +182,9 @@ class Float64Modules:
 def next_token_logp(model, seqs):
     out = []
     with torch.no_grad():
-        for s in seqs:
+        for s, start in zip(seqs, first_positions()):
             ids = torch.tensor([s])
-            logits = model(input_ids=ids, position_ids=torch.arange(len(s))[None]).logits[0]
+            logits = model(input_ids=ids, position_ids=torch.arange(start, start + len(s))[None]).logits[0]
             logp = torch.log_softmax(logits.to(torch.float64) if logits.dtype == torch.float64 else logits, dim=-1)
             out.append([float(logp[i, s[i + 1]]) for i in range(len(s) - 1)])
     return out
@@ -230,6 +242,7 @@ def generate():
             "expert_layout": ("fused" if any(k.endswith("mlp.experts.gate_up_proj") for k in keys)
                               else "per-expert" if any(".mlp.experts.0." in k for k in keys) else "none"),
             "sequences": seqs,
+            "first_positions": first_positions(),
             "logp_f64": logp_f64,
             "logp_f32": logp_f32,
             "max_abs_f32_minus_f64": max_abs_diff(logp_f32, logp_f64),

@@ -9,3 +9,5 @@ r1_add_mpi_test(checkpoint_io EXECUTABLE r1_mpi_tests SUITE test_checkpoint_io N
 r1_add_mpi_test(checkpoint_io EXECUTABLE r1_mpi_tests SUITE test_checkpoint_io NP 4)
 r1_add_mpi_test(run_restart EXECUTABLE r1_mpi_tests SUITE test_run_restart NP 1)
 r1_add_mpi_test(run_restart EXECUTABLE r1_mpi_tests SUITE test_run_restart NP 2)
+r1_add_mpi_test(parallel_equality EXECUTABLE r1_mpi_tests SUITE test_parallel_equality NP 2)
+r1_add_mpi_test(parallel_equality EXECUTABLE r1_mpi_tests SUITE test_parallel_equality NP 4)

@@ -20,7 +20,8 @@ void SamplingConfig::visit(ConfigVisitor& v) {
   v.field("batch", batch, "sequences decoded together per rank", at_least(1));
 }
 
-RolloutEngine::RolloutEngine(const Model& model, const Tokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
+RolloutEngine::RolloutEngine(const Model& model, const Tokenizer& tokenizer, const ParallelGrid* grid)
+    : model_(model), tokenizer_(tokenizer), grid_(grid && grid->layout().pp > 1 ? grid : nullptr) {}
 
 namespace {
 struct Slot {
@@ -65,8 +66,13 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   const ops::SamplingParams params = sampling.params();
   RolloutStats st;
 
+  const int stages = grid_ ? int(grid_->layout().pp) : 1;
+  const int stage = grid_ ? int(grid_->position().stage) : 0;
+  const bool first = stage == 0, last = stage == stages - 1;
+  const int64_t groups = std::min<int64_t>(stages, n_slots);
+
   while (true) {
-    // Fill free slots with pending prompts.
+    // Fill free slots with pending prompts (the same decisions on every rank of the pipeline).
     for (auto& s : slots)
       if (s.request < 0 && !pending.empty()) {
         s.request = pending.front();
@@ -74,68 +80,94 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
         s.length = 0;
         s.needs_prefill = true;
       }
-    // Rows of this forward: whole prompts for new slots, the last sampled token for the others.
-    CachedRows rows;
-    std::vector<int64_t> sample_slot, sample_row;
+    // Rows of this round per group: whole prompts for new slots, the last sampled token for the others.
+    std::vector<CachedRows> rows(static_cast<size_t>(groups));
+    std::vector<std::vector<int64_t>> sample_slot(static_cast<size_t>(groups)), sample_row(static_cast<size_t>(groups));
+    int64_t total_rows = 0;
     for (int64_t si = 0; si < n_slots; ++si) {
       Slot& s = slots[size_t(si)];
       if (s.request < 0) continue;
+      const size_t g = size_t(si % groups);
       const RolloutRequest& req = requests[size_t(s.request)];
       if (s.needs_prefill) {
         for (size_t i = 0; i < req.prompt->size(); ++i) {
-          rows.tokens.push_back((*req.prompt)[i]);
-          rows.positions.push_back(int32_t(i));
-          rows.slots.push_back(int32_t(si));
+          rows[g].tokens.push_back((*req.prompt)[i]);
+          rows[g].positions.push_back(int32_t(i));
+          rows[g].slots.push_back(int32_t(si));
         }
         s.length = int64_t(req.prompt->size());
         s.needs_prefill = false;
         st.prefill_tokens += s.length;
       } else {
-        rows.tokens.push_back(out[size_t(s.request)].tokens.back());
-        rows.positions.push_back(int32_t(s.length));
-        rows.slots.push_back(int32_t(si));
+        rows[g].tokens.push_back(out[size_t(s.request)].tokens.back());
+        rows[g].positions.push_back(int32_t(s.length));
+        rows[g].slots.push_back(int32_t(si));
         ++s.length;
       }
-      sample_slot.push_back(si);
-      sample_row.push_back(rows.size() - 1);
+      sample_slot[g].push_back(si);
+      sample_row[g].push_back(rows[g].size() - 1);
+      total_rows += 1;
     }
-    if (rows.size() == 0) break;
-    Tensor h = model_.forward_cached(rows, cache);  // [N, d], normalised
-    ++st.forwards;
-    // Logits of each slot's last row only.
-    std::vector<int32_t> pick(sample_row.begin(), sample_row.end());
-    Tensor pick_t = Tensor::from_vector(pick);
-    if (!h.is_host()) pick_t = pick_t.to(h.device());
-    Tensor last = Tensor::empty({int64_t(pick.size()), h.cols()}, h.dtype(), h.device());
-    ops::gather_rows(h, pick_t, last);
-    Tensor logits = model_.logits(last);  // [S, V]
-    if (!logits.is_host()) logits = logits.to(Device::host);
-    std::vector<double> uniforms;
-    for (int64_t si : sample_slot) {
-      const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];
-      uint64_t key = hash_words({seed, hash_string("sample"), uint64_t(step), uint64_t(req.prompt_id), uint64_t(req.sample_id)});
-      uniforms.push_back(uniform_at(key, out[size_t(slots[size_t(si)].request)].tokens.size()));
-    }
-    Tensor tokens = Tensor::empty({int64_t(sample_slot.size())}, DType::i32);
-    ops::sample_tokens(logits, params, uniforms, tokens);
-    for (size_t i = 0; i < sample_slot.size(); ++i) {
-      Slot& s = slots[size_t(sample_slot[i])];
-      Rollout& r = out[size_t(s.request)];
-      int32_t t = tokens.data<int32_t>()[i];
-      r.tokens.push_back(t);
-      ++st.generated_tokens;
-      bool done = false;
-      if (t == eos) {
-        r.stop = StopReason::end_of_sequence;
-        done = true;
-      } else if (ends_with_stop(tokenizer_, r.tokens, sampling.stop)) {
-        r.stop = StopReason::stop_string;
-        done = true;
-      } else if (int64_t(r.tokens.size()) >= sampling.max_new_tokens) {
-        r.stop = StopReason::max_tokens;
-        done = true;
+    if (total_rows == 0) break;
+    // Each group through this rank's stage; the last stage samples.
+    std::vector<Tensor> tokens(static_cast<size_t>(groups));
+    for (int64_t g = 0; g < groups; ++g) {
+      const CachedRows& r = rows[size_t(g)];
+      if (r.size() == 0) continue;
+      Tensor h_in;
+      if (!first) {
+        h_in = Tensor::empty({r.size(), model_.config().hidden_size}, model_.dtype(), model_.device());
+        Tensor none;
+        grid_->pipeline_tensors().exchange(none, -1, h_in, stage - 1);
       }
-      if (done) s.request = -1;
+      Tensor h = model_.forward_cached(r, cache, h_in);  // last stage: normalised
+      ++st.forwards;
+      if (!last) {
+        Tensor none;
+        grid_->pipeline_tensors().exchange(h, stage + 1, none, -1);
+        continue;
+      }
+      // Logits of each slot's last row only.
+      std::vector<int32_t> pick(sample_row[size_t(g)].begin(), sample_row[size_t(g)].end());
+      Tensor pick_t = Tensor::from_vector(pick);
+      if (!h.is_host()) pick_t = pick_t.to(h.device());
+      Tensor last_rows = Tensor::empty({int64_t(pick.size()), h.cols()}, h.dtype(), h.device());
+      ops::gather_rows(h, pick_t, last_rows);
+      Tensor logits = model_.logits(last_rows);  // [S, V]
+      if (!logits.is_host()) logits = logits.to(Device::host);
+      std::vector<double> uniforms;
+      for (int64_t si : sample_slot[size_t(g)]) {
+        const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];
+        uint64_t key = hash_words({seed, hash_string("sample"), uint64_t(step), uint64_t(req.prompt_id), uint64_t(req.sample_id)});
+        uniforms.push_back(uniform_at(key, out[size_t(slots[size_t(si)].request)].tokens.size()));
+      }
+      tokens[size_t(g)] = Tensor::empty({int64_t(sample_slot[size_t(g)].size())}, DType::i32);
+      ops::sample_tokens(logits, params, uniforms, tokens[size_t(g)]);
+    }
+    // The sampled tokens reach every stage; every rank applies the same stop rules.
+    for (int64_t g = 0; g < groups; ++g) {
+      if (rows[size_t(g)].size() == 0) continue;
+      if (!last) tokens[size_t(g)] = Tensor::empty({int64_t(sample_slot[size_t(g)].size())}, DType::i32);
+      if (grid_) grid_->pipeline_tensors().broadcast(tokens[size_t(g)], stages - 1);
+      for (size_t i = 0; i < sample_slot[size_t(g)].size(); ++i) {
+        Slot& s = slots[size_t(sample_slot[size_t(g)][i])];
+        Rollout& r = out[size_t(s.request)];
+        int32_t t = tokens[size_t(g)].data<int32_t>()[i];
+        r.tokens.push_back(t);
+        ++st.generated_tokens;
+        bool done = false;
+        if (t == eos) {
+          r.stop = StopReason::end_of_sequence;
+          done = true;
+        } else if (ends_with_stop(tokenizer_, r.tokens, sampling.stop)) {
+          r.stop = StopReason::stop_string;
+          done = true;
+        } else if (int64_t(r.tokens.size()) >= sampling.max_new_tokens) {
+          r.stop = StopReason::max_tokens;
+          done = true;
+        }
+        if (done) s.request = -1;
+      }
     }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

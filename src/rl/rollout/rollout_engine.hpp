@@ -9,6 +9,7 @@
 
 #include "io/tokenizer.hpp"
 #include "model/model.hpp"
+#include "parallel/parallel_grid.hpp"
 #include "rl/rollout/sampling_config.hpp"
 
 namespace r1 {
@@ -31,15 +32,21 @@ struct RolloutStats {
   double seconds = 0;
 };
 
+// With a pipeline (grid with pp > 1) every rank of the pipeline calls generate() with the same
+// requests; each runs its stage's layers (KV caches live on the stage owning the layer), the last
+// stage samples and broadcasts the tokens. The KV-cache slots are split into pp groups that follow
+// each other through the stages, so stage s works on one group while stage s + 1 works on the
+// previous one.
 class RolloutEngine {
  public:
-  RolloutEngine(const Model& model, const Tokenizer& tokenizer);
+  RolloutEngine(const Model& model, const Tokenizer& tokenizer, const ParallelGrid* grid = nullptr);
   std::vector<Rollout> generate(const std::vector<RolloutRequest>& requests, const SamplingConfig& sampling,
                                 uint64_t seed, int64_t step, RolloutStats* stats = nullptr) const;
 
  private:
   const Model& model_;
   const Tokenizer& tokenizer_;
+  const ParallelGrid* grid_;
 };
 
 }  // namespace r1

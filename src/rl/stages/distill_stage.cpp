@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "rl/data/file_dataset.hpp"
+#include "rl/model_factory.hpp"
 #include "rl/run_checkpoint.hpp"
 #include "rl/sft_dataset_output.hpp"
 #include "rl/stages/rejection_stage.hpp"
@@ -34,7 +35,7 @@ void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vec
     if (sc.vocab_size == 0) sc.vocab_size = ctx.tokenizer.vocab_size();
     R1_INPUT_CHECK(sc.vocab_size >= ctx.tokenizer.vocab_size(), ctx.config_file, ": stages '", name,
                    "'.distill.student.vocab_size: smaller than the tokenizer's vocabulary");
-    auto student = std::make_unique<Model>(sc, ctx.dtype, ctx.device);
+    auto student = make_rank_model(ctx, sc);
     student->init_weights(seed);
     log_info(name, ": ", st.kept, " teacher traces of ", st.samples, " -> ", path, "; student ", sc.architecture, ", ",
              format_count(double(student->params().numel())), " parameters");

@@ -35,12 +35,12 @@ std::optional<std::string> majority_answer(const std::vector<ScoredRollout>& gro
 }  // namespace
 
 EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, const std::vector<Example>& prompts,
-                    const EvalConfig& eval, uint64_t stream_seed) {
+                    const EvalConfig& eval, uint64_t stream_seed, const ParallelGrid* grid) {
   size_t n = prompts.size(), b = n * size_t(dp.rank()) / size_t(dp.size()), e = n * size_t(dp.rank() + 1) / size_t(dp.size());
   std::vector<RolloutRequest> requests;
   for (size_t i = b; i < e; ++i)
     for (int64_t s = 0; s < eval.samples; ++s) requests.push_back({prompts[i].id, s, &prompts[i].prompt});
-  RolloutEngine engine(model, tok);
+  RolloutEngine engine(model, tok, grid);
   std::vector<Rollout> rollouts = engine.generate(requests, eval.sampling, stream_seed, 0);
   std::vector<double> sums(5, 0.0);  // [pass@1 numerator, cons, formatted, length, completions]
   for (size_t i = b; i < e; ++i) {
@@ -53,7 +53,7 @@ EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, co
       sums[3] += double(group.back().tokens);
       sums[4] += 1;
     }
-    if (int64_t(i - b) < eval.show && dp.rank() == 0)
+    if (int64_t(i - b) < eval.show && dp.rank() == 0 && (!grid || grid->last_stage()))
       log_info("  [", prompts[i].question, " = ", prompts[i].gold, "] ", group[0].text, group[0].correct ? "  (correct)" : "");
     auto vote = majority_answer(group);
     sums[1] += vote && rewards::answers_equivalent(*vote, prompts[i].gold) ? 1.0 : 0.0;
@@ -72,7 +72,7 @@ EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, co
 EvalResult run_eval_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
   const std::string name = stage.display_name();
   uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string("eval")});  // same samples streams for every eval
-  EvalResult r = evaluate(*ctx.model, ctx.tokenizer, ctx.dp, prompts, stage.eval, seed);
+  EvalResult r = evaluate(*ctx.model, ctx.tokenizer, ctx.dp, prompts, stage.eval, seed, ctx.grid.get());
   r.stage = name;
   r.step = ctx.global_step;
   r.model = ctx.model_name;

@@ -10,8 +10,9 @@
 
 namespace r1 {
 
+// dp: the data-parallel ranks sharing the prompts; grid: the pipeline the generation runs through (may be null).
 EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, const std::vector<Example>& prompts,
-                    const EvalConfig& eval, uint64_t stream_seed);
+                    const EvalConfig& eval, uint64_t stream_seed, const ParallelGrid* grid = nullptr);
 EvalResult run_eval_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts);
 std::string format_eval_table(const std::vector<EvalResult>& rows);
 

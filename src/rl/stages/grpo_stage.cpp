@@ -14,6 +14,7 @@
 #include "rl/grpo/advantages.hpp"
 #include "rl/grpo/grpo_loss.hpp"
 #include "rl/model_copy.hpp"
+#include "rl/pipeline_schedule.hpp"
 #include "rl/rollout/rollout_scoring.hpp"
 #include "rl/run_checkpoint.hpp"
 
@@ -31,7 +32,7 @@ struct TrainSample {
 // Statistics summed over the whole job, then divided.
 struct GrpoSums {
   enum : size_t { completions, correct, formatted, truncated, length, length_correct, n_correct_len, length_wrong,
-                  n_wrong_len, zero_std, reward, reward_sq, tokens, kl, clip_low, clip_high, entropy, loss, count };
+                  n_wrong_len, zero_std, reward, reward_sq, count };
   std::vector<double> v = std::vector<double>(count, 0.0);
 };
 
@@ -44,17 +45,25 @@ Tensor host_vector_tensor(const std::vector<double>& v, const Model& m) {
   return m.device() == Device::host ? t : t.to(m.device());
 }
 
-// Log-probs of each sample's completion tokens under `model` (inference), in micro-batches.
-void completion_logp(const Model& model, std::vector<TrainSample>& samples, int64_t micro, double logit_scale,
-                     bool reference) {
+// Log-probs of each sample's completion tokens under `model` (inference), in micro-batches through
+// the pipeline: known on the last stage (where the loss uses them), left empty elsewhere.
+void completion_logp(const Model& model, const ParallelGrid& grid, std::vector<TrainSample>& samples, int64_t micro,
+                     double logit_scale, bool reference) {
+  std::vector<TokenBatch> batches;
   for (size_t i = 0; i < samples.size(); i += size_t(micro)) {
     std::vector<const Example*> part;
     for (size_t j = i; j < std::min(samples.size(), i + size_t(micro)); ++j) part.push_back(&samples[j].seq);
-    TokenBatch b = build_token_batch(part, LossOn::response_tokens, 1 << 30);
-    ModelActs acts;
-    auto lp = to_f64_vector(model.forward(b, acts, ForwardMode::inference, WithEntropy::no, logit_scale).logp);
-    for (size_t j = 0; j < part.size(); ++j) {
-      TrainSample& s = samples[i + j];
+    batches.push_back(build_token_batch(part, LossOn::response_tokens, 1 << 30));
+  }
+  PipelineOptions opt;
+  opt.logit_scale = logit_scale;
+  std::vector<ModelOutput> outs = pipeline_forward(model, grid, batches, opt);
+  if (!grid.last_stage()) return;
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    const TokenBatch& b = batches[bi];
+    auto lp = to_f64_vector(outs[bi].logp);
+    for (size_t j = 0; j + 1 < b.seqs.size(); ++j) {
+      TrainSample& s = samples[bi * size_t(micro) + j];
       std::vector<double>& dst = reference ? s.ref_logp : s.old_logp;
       dst.clear();
       for (int64_t r = b.seqs[j]; r < b.seqs[j + 1]; ++r)
@@ -84,7 +93,7 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
     for (int64_t s = 0; s < g.group_size; ++s) requests.push_back({p->id, s, &p->prompt});
 
   // 2. Rollouts with the current policy.
-  RolloutEngine engine(model, ctx.tokenizer);
+  RolloutEngine engine(model, ctx.tokenizer, ctx.grid.get());
   RolloutStats rstats;
   std::vector<Rollout> rollouts = engine.generate(requests, g.sampling, stream_seed, step, &rstats);
 
@@ -130,10 +139,11 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
   // 5. Log-probs of the sampled tokens under the policy before the update (needed once the policy
   //    moves within the step) and under the frozen reference model (when beta > 0).
   const bool on_policy_single_update = g.mu == 1 && g.mini_batches == 1;
-  if (!on_policy_single_update) completion_logp(model, samples, stage.micro_batch_size, logit_scale, false);
-  if (reference) completion_logp(*reference, samples, stage.micro_batch_size, logit_scale, true);
+  if (!on_policy_single_update) completion_logp(model, *ctx.grid, samples, stage.micro_batch_size, logit_scale, false);
+  if (reference) completion_logp(*reference, *ctx.grid, samples, stage.micro_batch_size, logit_scale, true);
 
   // 6. mu passes over the rollout batch, each split into mini-batches; one optimizer step each.
+  std::vector<double> update_sums(6, 0.0);  // [loss, kl, clipped low, clipped high, entropy, tokens]
   double grad_norm = 0, lr = 0;
   int64_t updates = 0;
   for (int64_t pass = 0; pass < g.mu; ++pass) {
@@ -144,17 +154,19 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
       for (size_t i = b0; i < b1; ++i) counts[1] += int64_t(samples[i].seq.response.size());
       ctx.dp.allreduce(counts);
       model.params().zero_grads();
+      std::vector<TokenBatch> micro;
+      std::vector<size_t> micro_first;  // index of each micro-batch's first sample
       for (size_t i = b0; i < b1; i += size_t(stage.micro_batch_size)) {
-        size_t i1 = std::min(b1, i + size_t(stage.micro_batch_size));
         std::vector<const Example*> part;
-        for (size_t j = i; j < i1; ++j) part.push_back(&samples[j].seq);
-        TokenBatch b = build_token_batch(part, LossOn::response_tokens, 1 << 30);
-        ModelActs acts;
-        ModelOutput out = model.forward(b, acts, ForwardMode::train, WithEntropy::yes, logit_scale);
+        for (size_t j = i; j < std::min(b1, i + size_t(stage.micro_batch_size)); ++j) part.push_back(&samples[j].seq);
+        micro.push_back(build_token_batch(part, LossOn::response_tokens, 1 << 30));
+        micro_first.push_back(i);
+      }
+      auto loss = [&](size_t mi, const TokenBatch& b, const ModelOutput& out) {
         auto logp = to_f64_vector(out.logp), entropy = to_f64_vector(out.entropy);
         std::vector<double> dlogp(logp.size(), 0.0);
-        for (size_t j = 0; j < part.size(); ++j) {
-          TrainSample& s = samples[i + j];
+        for (size_t j = 0; j + 1 < b.seqs.size(); ++j) {
+          TrainSample& s = samples[micro_first[mi] + j];
           const int64_t n_tok = int64_t(s.seq.response.size());
           const double w = grpo_token_weight(agg, n_tok, counts[0], counts[1], g.sampling.max_new_tokens);
           int64_t t = 0;
@@ -165,31 +177,39 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
             GrpoTokenTerms term = grpo_token(logp[size_t(r)], old, ref, s.advantage, loss_params);
             dlogp[size_t(r)] = w * term.dlogp;
             if (pass == 0) {  // report the first pass: the rollout policy's view
-              sums.v[GrpoSums::loss] += w * term.loss;
-              sums.v[GrpoSums::kl] += term.kl;
-              sums.v[GrpoSums::clip_low] += term.clipped_low;
-              sums.v[GrpoSums::clip_high] += term.clipped_high;
-              sums.v[GrpoSums::entropy] += entropy[size_t(r)];
-              sums.v[GrpoSums::tokens] += 1;
+              update_sums[0] += w * term.loss;
+              update_sums[1] += term.kl;
+              update_sums[2] += term.clipped_low;
+              update_sums[3] += term.clipped_high;
+              update_sums[4] += entropy[size_t(r)];
+              update_sums[5] += 1;
             }
             ++t;
           }
         }
-        model.backward(acts, host_vector_tensor(dlogp, model), {});
-      }
+        MicroBatchGrad grad;
+        grad.dlogp = host_vector_tensor(dlogp, model);
+        return grad;
+      };
+      PipelineOptions popt;
+      popt.entropy = WithEntropy::yes;
+      popt.logit_scale = logit_scale;
+      pipeline_forward_backward(model, *ctx.grid, micro, loss, popt);
       grad_norm = synchronize_gradients(ctx, model);
       if (std::isfinite(grad_norm)) lr = opt.step(grad_norm);
       ++updates;
     }
   }
 
-  // 7. Metrics over the whole job.
+  // 7. Metrics over the whole job: rollout statistics are alike on every stage of a pipeline (summed
+  //    over data-parallel ranks); loss statistics live on last stages (summed over every rank).
   ctx.dp.allreduce(sums.v);
   ctx.dp.allreduce(part_sums);
+  ctx.world.allreduce(update_sums);
   const auto& v = sums.v;
-  double n = std::max(1.0, v[GrpoSums::completions]), ntok = std::max(1.0, v[GrpoSums::tokens]);
+  double n = std::max(1.0, v[GrpoSums::completions]), ntok = std::max(1.0, update_sums[5]);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  double generated = double(ctx.dp.allreduce(rstats.generated_tokens));
+  double generated = double(ctx.dp.allreduce(rstats.generated_tokens));  // alike on every stage
   double mean_r = v[GrpoSums::reward] / n;
   record["reward/mean"] = mean_r;
   record["reward/std"] = std::sqrt(std::max(0.0, v[GrpoSums::reward_sq] / n - mean_r * mean_r));
@@ -205,11 +225,11 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
   record["response_length/incorrect"] = v[GrpoSums::n_wrong_len] > 0 ? v[GrpoSums::length_wrong] / v[GrpoSums::n_wrong_len] : 0.0;
   record["truncated_share"] = v[GrpoSums::truncated] / n;
   record["zero_std_group_share"] = v[GrpoSums::zero_std] / n;
-  record["kl"] = v[GrpoSums::kl] / ntok;
-  record["clip_frac/low"] = v[GrpoSums::clip_low] / ntok;
-  record["clip_frac/high"] = v[GrpoSums::clip_high] / ntok;
-  record["entropy"] = v[GrpoSums::entropy] / ntok;
-  record["loss"] = v[GrpoSums::loss];
+  record["kl"] = update_sums[1] / ntok;
+  record["clip_frac/low"] = update_sums[2] / ntok;
+  record["clip_frac/high"] = update_sums[3] / ntok;
+  record["entropy"] = update_sums[4] / ntok;
+  record["loss"] = update_sums[0];
   record["grad_norm"] = grad_norm;
   record["lr"] = lr;
   record["updates"] = updates;

@@ -18,7 +18,7 @@ std::vector<Example> rejection_sample(RunContext& ctx, const Model& model, const
   std::vector<RolloutRequest> requests;
   for (size_t i = b; i < e; ++i)
     for (int64_t s = 0; s < cfg.samples_per_prompt; ++s) requests.push_back({prompts[i].id, s, &prompts[i].prompt});
-  RolloutEngine engine(model, ctx.tokenizer);
+  RolloutEngine engine(model, ctx.tokenizer, ctx.grid.get());
   std::vector<Rollout> rollouts = engine.generate(requests, cfg.sampling, stream_seed, 0);
   std::vector<int64_t> counts(8, 0);  // prompts, samples, kept, incorrect, format, language, length, duplicate
   counts[0] = int64_t(e - b);

@@ -10,6 +10,7 @@
 #include "kernels/ops.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/grad_sync.hpp"
+#include "rl/pipeline_schedule.hpp"
 #include "rl/run_checkpoint.hpp"
 
 namespace r1 {
@@ -35,7 +36,7 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
   const int64_t depths = mc.mtp_loss_weight > 0 ? mc.num_nextn_predict_layers : 0;
 
   // 1. This rank's examples, cut into micro-batches.
-  std::vector<const Example*> mine = my_share(global_batch, ctx.dp.rank(), ctx.dp.size());
+  std::vector<const Example*> mine = my_share(global_batch, ctx.dp.rank(), ctx.dp.size());  // by dp_rank: same on every stage
   std::vector<TokenBatch> micro;
   for (size_t i = 0; i < mine.size(); i += size_t(stage.micro_batch_size)) {
     std::vector<const Example*> part(mine.begin() + long(i),
@@ -53,30 +54,28 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
   ctx.dp.allreduce(counts);
   const double main_weight = 1.0 / double(std::max<int64_t>(1, counts[1]));
 
-  // 3. Forward and backward per micro-batch; gradients accumulate in the flat buffer.
+  // 3. Forward and backward of the micro-batches through this rank's pipeline stage (1F1B; a plain
+  //    loop without pipeline parallelism); gradients accumulate in the flat buffer. The loss is
+  //    evaluated on the last stage.
   model.params().zero_grads();
   std::vector<double> sums(3, 0.0);  // [sum -logp, sum of weighted mtp loss, aux]
-  std::vector<std::vector<int64_t>> load;
-  for (auto& b : micro) {
-    b.aux_loss_weight = 1.0 / double(global_batch.size());
-    ModelActs acts;
-    ModelOutput out = model.forward(b, acts, ForwardMode::train);
-    Tensor dlogp = filled(b.size(), -main_weight, model.dtype(), model.device());
-    std::vector<Tensor> mtp_dlogp;
+  for (auto& b : micro) b.aux_loss_weight = 1.0 / double(global_batch.size());
+  PipelineOptions popt;
+  popt.with_mtp = depths > 0;
+  auto loss = [&](size_t, const TokenBatch& b, const ModelOutput& out) {
+    MicroBatchGrad g;
+    g.dlogp = filled(b.size(), -main_weight, model.dtype(), model.device());
     for (int64_t k = 1; k <= depths && !out.mtp_logp.empty(); ++k) {
       double w = mc.mtp_loss_weight / double(depths) / double(std::max<int64_t>(1, counts[size_t(1 + k)]));
-      mtp_dlogp.push_back(filled(b.size(), -w, model.dtype(), model.device()));
+      g.mtp_dlogp.push_back(filled(b.size(), -w, model.dtype(), model.device()));
       sums[1] += -w * ops::sum(out.mtp_logp[size_t(k - 1)]);
     }
-    model.backward(acts, dlogp, mtp_dlogp);
     sums[0] += -ops::sum(out.logp);
-    sums[2] += out.aux_loss;
-    auto l = model.expert_load(acts);
-    if (load.empty()) load = l;
-    else
-      for (size_t i = 0; i < l.size(); ++i)
-        for (size_t e = 0; e < l[i].size(); ++e) load[i][e] += l[i][e];
-  }
+    return g;
+  };
+  PipelineStepResult pr = pipeline_forward_backward(model, *ctx.grid, micro, loss, popt);
+  sums[2] = pr.aux_loss;
+  std::vector<std::vector<int64_t>> load = pr.expert_load;
 
   // 4. Gradients summed over data-parallel replicas, then clip + AdamW, then router balance.
   SftStepStats st;
@@ -92,8 +91,8 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
     model.update_router_bias(load);
   }
 
-  // 5. Statistics for the whole job.
-  ctx.dp.allreduce(sums);
+  // 5. Statistics for the whole job (loss terms live on last stages, balance losses on every stage).
+  ctx.world.allreduce(sums);
   st.loss = sums[0] * main_weight;
   st.mtp_loss = depths ? sums[1] / mc.mtp_loss_weight : 0.0;
   st.aux_loss = sums[2];

@@ -1,5 +1,5 @@
 // The process-wide step timers.
-#include "rl/step_timers.hpp"
+#include "parallel/step_timers.hpp"
 
 namespace r1 {
 

@@ -1,0 +1,28 @@
+// Rank-local model construction.
+#include "rl/model_factory.hpp"
+
+#include "model/model_shard.hpp"
+
+namespace r1 {
+
+std::shared_ptr<ParallelGrid> make_run_grid(const RunConfig& run, const ModelConfig& config, const Comm& world,
+                                            Device device, const std::string& where) {
+  GridLayout layout = make_grid_layout(world.size(), run.parallel.pp, run.parallel.ep, config.num_hidden_layers,
+                                       config.n_routed_experts, run.parallel.layers, where);
+  return std::make_shared<ParallelGrid>(world, layout, device);
+}
+
+std::unique_ptr<Model> make_rank_model(const RunContext& ctx, const ModelConfig& config) {
+  const GridLayout& g = ctx.grid->layout();
+  GridLayout layout = g;
+  if (config.num_hidden_layers != g.stage_layer_begin.back() || config.n_routed_experts != g.experts) {
+    layout = make_grid_layout(g.world, g.pp, config.n_routed_experts > 0 ? g.ep : 1, config.num_hidden_layers,
+                              config.n_routed_experts, {}, ctx.config_file + " (model of " +
+                              std::to_string(config.num_hidden_layers) + " layers)");
+  }
+  ModelShard shard = shard_for(layout, rank_position(layout, ctx.world.rank()));
+  TensorComm* ep = layout.ep > 1 ? &ctx.grid->ep_tensors() : nullptr;
+  return std::make_unique<Model>(config, ctx.dtype, ctx.device, shard, ep);
+}
+
+}  // namespace r1
