@@ -104,6 +104,23 @@ std::string global_help() {
   return os.str();
 }
 
+std::string group_help(const std::string& group) {
+  std::vector<const Command*> members;
+  for (auto& c : commands())
+    if (c.name.rfind(group + " ", 0) == 0) members.push_back(&c);
+  if (members.empty()) return "";
+  std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  std::ostringstream os;
+  os << "usage: r1 " << group << " <subcommand> [options]\n\nsubcommands:\n";
+  for (auto* c : members) {
+    std::string n = c->name;
+    n.resize(std::max<size_t>(n.size(), 16), ' ');
+    os << "  " << n << "  " << c->summary << "\n";
+  }
+  os << "\n'r1 " << group << " <subcommand> --help' explains its options.\n";
+  return os.str();
+}
+
 Args parse_args(const Command& c, const std::vector<std::string>& argv) {
   Args a;
   for (size_t i = 0; i < argv.size(); ++i) {

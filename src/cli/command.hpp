@@ -59,6 +59,8 @@ struct Registrar {
 const Command* find_command(const std::vector<std::string>& words, size_t* consumed);
 std::string command_help(const Command& c);
 std::string global_help();
+// Help for a command group ("r1 ckpt"): its subcommands; empty when `group` names none.
+std::string group_help(const std::string& group);
 // Parses argv after the command words; throws InputError naming the bad argument.
 Args parse_args(const Command& c, const std::vector<std::string>& argv);
 

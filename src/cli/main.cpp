@@ -45,6 +45,13 @@ int main(int argc, char** argv) {
   size_t consumed = 0;
   const cli::Command* cmd = cli::find_command(words, &consumed);
   if (!cmd) {
+    std::string group = cli::group_help(words[0]);
+    if (!group.empty()) {
+      bool asked = words.size() > 1 && (words[1] == "--help" || words[1] == "-h");
+      (asked ? std::cout : std::cerr) << group;
+      if (!asked && words.size() > 1) std::fprintf(stderr, "r1: unknown subcommand '%s %s'\n", words[0].c_str(), words[1].c_str());
+      return asked ? 0 : 2;
+    }
     std::fprintf(stderr, "r1: unknown command '%s'; see 'r1 --help'\n", words[0].c_str());
     return 2;
   }

@@ -63,6 +63,8 @@ void RejectionConfig::visit(ConfigVisitor& v) {
 void DistillConfig::visit(ConfigVisitor& v) {
   section(v, "student", student, "the student's architecture (Hugging Face config names)");
   section(v, "traces", traces, "how the teacher's traces are drawn and filtered");
+  v.field("student_pretrain_steps", student_pretrain_steps, "pretraining steps of the student before SFT on traces", at_least(0));
+  v.field("student_pretrain_examples", student_pretrain_examples, "synthetic documents for the student's pretraining", at_least(1));
 }
 
 void StageConfig::visit(ConfigVisitor& v) {

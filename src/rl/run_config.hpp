@@ -79,6 +79,10 @@ struct RejectionConfig {
 struct DistillConfig {
   ModelConfig student;
   RejectionConfig traces;            // how the teacher's traces are sampled and filtered
+  // The student starts as a base model, like R1's Qwen/Llama students: next-token pretraining on the
+  // synthetic corpus before the SFT on traces (0 steps: from random weights).
+  int64_t student_pretrain_steps = 0;
+  int64_t student_pretrain_examples = 20000;
   void visit(ConfigVisitor& v);
 };
 

@@ -200,15 +200,18 @@ slurm_cluster_stop() {
   [ -n "$SLURM_CLUSTER_DIR" ] || return 0
   local dir=$SLURM_CLUSTER_DIR
   if [ -f "$dir/run/slurmctld.pid" ] && timeout 10 scontrol ping >/dev/null 2>&1; then
-    local jobs
-    jobs=$(timeout 10 squeue -h -o '%i' 2>/dev/null | tr '\n' ' ')
-    if [ -n "${jobs// /}" ]; then
-      _slurm_cluster_log "cancelling leftover jobs: $jobs"
+    # Cancel until the queue is empty (a job script may requeue itself while being cancelled).
+    local jobs start=$SECONDS
+    while jobs=$(timeout 10 squeue -h -o '%i' 2>/dev/null | tr '\n' ' ') && [ -n "${jobs// /}" ]; do
+      if [ $((SECONDS - start)) -ge 30 ]; then
+        _slurm_cluster_log "jobs still listed after 30 s: $jobs"
+        break
+      fi
+      _slurm_cluster_log "cancelling jobs: $jobs"
       # shellcheck disable=SC2086
       timeout 10 scancel $jobs 2>/dev/null
-      _slurm_cluster_wait_for 20 sh -c '[ -z "$(squeue -h -o %i 2>/dev/null)" ]' ||
-        _slurm_cluster_log "jobs still listed after 20 s: $(squeue -h 2>&1 | tr '\n' ';')"
-    fi
+      sleep 1
+    done
   fi
   _slurm_cluster_stop_pidfile "$dir/run/slurmd.pid" 10
   _slurm_cluster_stop_pidfile "$dir/run/slurmctld.pid" 10

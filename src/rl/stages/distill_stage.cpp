@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "rl/data/file_dataset.hpp"
+#include "rl/data/synth_datasets.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/run_checkpoint.hpp"
 #include "rl/sft_dataset_output.hpp"
@@ -16,11 +17,13 @@ namespace r1 {
 void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
   const std::string name = stage.display_name();
   std::vector<Example> traces;
-  if (resume_for_current_stage(ctx)) {
+  const bool resuming = resume_for_current_stage(ctx) != nullptr;
+  if (resuming) {
     const std::string path = ctx.stage_state.value("traces", "");
     R1_INPUT_CHECK(!path.empty(), ctx.resume->path, ": distill stage state names no traces file");
     traces = load_dataset_examples(ctx.tokenizer, path);
-    log_info(name, ": resuming the student's training on ", traces.size(), " traces from ", path);
+    log_info(name, ": resuming the student (", ctx.stage_state.value("phase", "sft"), ") with ", traces.size(),
+             " traces from ", path);
   } else {
     const uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string(name)});
     RejectionStats st;
@@ -41,6 +44,20 @@ void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vec
              format_count(double(student->params().numel())), " parameters");
     ctx.model = std::move(student);
     ctx.model_name = "student";
+    ctx.stage_state["phase"] = stage.distill.student_pretrain_steps > 0 ? "student_pretrain" : "sft";
+  }
+  // The student's own pretraining first (restartable like any stage: its steps are checkpointed with
+  // phase "student_pretrain"), then SFT on the teacher's traces.
+  if (ctx.stage_state.value("phase", "sft") == "student_pretrain") {
+    StageConfig pre = stage;
+    pre.kind = "pretrain";
+    pre.name = name + "_student_pretrain";
+    pre.steps = stage.distill.student_pretrain_steps;
+    std::vector<Example> docs = synth_pretrain_documents(ctx.config.synth, uint64_t(ctx.config.seed),
+                                                         stage.distill.student_pretrain_examples, ctx.tokenizer);
+    run_sft_stage(ctx, pre, docs);
+    ctx.stage_state["phase"] = "sft";
+    ctx.resume.reset();
   }
   run_sft_stage(ctx, stage, traces);
 }

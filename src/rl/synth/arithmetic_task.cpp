@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "rl/chat_template.hpp"
 
 namespace r1 {
 
@@ -15,6 +16,7 @@ void SynthConfig::visit(ConfigVisitor& v) {
   v.field("operators", operators, "operators to draw from (subset of '+-*')");
   v.field("heldout_every", heldout_every, "1 in N problems is held out", at_least(2));
   v.field("direct_share", direct_share, "share of worked solutions that state the answer without steps", between(0, 1));
+  v.field("tagged_share", tagged_share, "share of pretraining documents in the chat format with think/answer tags", between(0, 1));
 }
 
 SynthSplit synth_split_from_name(const std::string& name) {
@@ -76,6 +78,8 @@ SynthProblem make_synth_problem(const SynthConfig& c, uint64_t seed, SynthSplit 
 
 std::string make_synth_document(const SynthConfig& c, uint64_t seed, int64_t index) {
   SynthProblem p = make_synth_problem(c, seed ^ 0x5eedu, SynthSplit::train, index);
+  if (c.tagged_share > 0 && uniform_at(hash_words({seed, hash_string("synth-tagged")}), uint64_t(index)) < c.tagged_share)
+    return format_prompt(p.question) + "<think>" + p.reasoning + "</think><answer>" + p.answer + "</answer>";
   if (p.direct) return p.question + "=" + p.answer;
   switch (index % 3) {
     case 0: return p.question + "=" + p.answer;

@@ -17,6 +17,9 @@ struct SynthConfig {
   // Share of worked solutions (SFT examples, pretraining documents) that state the answer directly
   // instead of computing step by step — mixed-quality data, so RL can learn which style pays.
   double direct_share = 0.0;
+  // Share of pretraining documents written as a chat turn with <think>/<answer> tags, as a real base
+  // model has seen such text: what lets RL start straight from the base model (R1-Zero).
+  double tagged_share = 0.0;
   void visit(ConfigVisitor& v);
 };
 
