@@ -26,7 +26,7 @@ fail() {
 }
 
 [ $# -ge 1 ] || usage
-case "$1" in -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "$1" in -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 config=$1
 shift
 sbatch_options=()

@@ -31,7 +31,7 @@ fail() {
   exit 2
 }
 [ $# -ge 1 ] || fail "usage: jobs/scaling.sh CONFIG --nodes 1,2,4 [--weak|--strong] [options] (see the top of this file)"
-case "$1" in -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "$1" in -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 config=$1
 shift
 

@@ -44,6 +44,26 @@ void ComputeRuntime::enable_cuda(int local_rank) {
 #endif
 }
 
+int64_t ComputeRuntime::device_peak_bytes() {
+#ifdef R1_WITH_CUDA
+  return ops::cuda::available() ? ops::cuda::memory_stats().peak : 0;
+#else
+  return 0;
+#endif
+}
+
+void ComputeRuntime::reset_device_peak() {
+#ifdef R1_WITH_CUDA
+  if (ops::cuda::available()) ops::cuda::reset_memory_peak();
+#endif
+}
+
+void ComputeRuntime::synchronize_device() {
+#ifdef R1_WITH_CUDA
+  if (ops::cuda::available()) ops::cuda::synchronize();
+#endif
+}
+
 std::string ComputeRuntime::host_description() {
   std::ostringstream os;
   os << "Kokkos " << KOKKOS_VERSION / 10000 << "." << (KOKKOS_VERSION / 100) % 100 << "." << KOKKOS_VERSION % 100 << " "

@@ -14,4 +14,12 @@ void synchronize();
 // The one CUDA stream every kernel, copy and library call is ordered on (a cudaStream_t), for code
 // outside the backend that enqueues work itself (NCCL collectives).
 void* stream_handle();
+
+// Device memory through r1's allocator: bytes in use, the peak since reset_memory_peak(), and bytes
+// cached for reuse.
+struct MemoryStats {
+  int64_t live = 0, peak = 0, cached = 0;
+};
+MemoryStats memory_stats();
+void reset_memory_peak();
 }  // namespace r1::ops::cuda

@@ -78,6 +78,7 @@ class CachingAllocator {
         it->second.pop_back();
         cached_bytes_ -= size;
         live_[ptr] = size;
+        note_live(size);
         return ptr;
       }
     }
@@ -94,8 +95,15 @@ class CachingAllocator {
                            std::to_string(live_bytes()) + " bytes in use)");
     std::lock_guard<std::mutex> lock(mutex_);
     live_[ptr] = size;
+    note_live(size);
     return ptr;
   }
+
+  // Bytes handed out now, and the most handed out at once since the last reset_peak().
+  size_t live_total() const { return live_total_; }
+  size_t peak() const { return peak_; }
+  size_t cached() const { return cached_bytes_; }
+  void reset_peak() { peak_ = live_total_; }
 
   // Called from Storage's destructor: never throws.
   void release(void* ptr) noexcept {
@@ -105,6 +113,7 @@ class CachingAllocator {
       log_warn("cuda allocator: free of a pointer it did not hand out (ignored)");
       return;
     }
+    live_total_ -= it->second;
     if (exact_) {
       live_.erase(it);
       const cudaError_t err = cudaFree(ptr);  // waits for the device first
@@ -137,6 +146,11 @@ class CachingAllocator {
   std::unordered_map<size_t, std::vector<void*>> free_;  // rounded size -> cached blocks
   std::unordered_map<void*, size_t> live_;               // handed-out block -> rounded size
   size_t cached_bytes_ = 0;
+  size_t live_total_ = 0, peak_ = 0;
+  void note_live(size_t size) {
+    live_total_ += size;
+    if (live_total_ > peak_) peak_ = live_total_;
+  }
   bool exact_ = false;
 };
 
@@ -272,6 +286,16 @@ void synchronize() {
 }
 
 void* stream_handle() { return static_cast<void*>(stream()); }
+
+MemoryStats memory_stats() {
+  MemoryStats m;
+  m.live = int64_t(allocator().live_total());
+  m.peak = int64_t(allocator().peak());
+  m.cached = int64_t(allocator().cached());
+  return m;
+}
+
+void reset_memory_peak() { allocator().reset_peak(); }
 
 cudaStream_t stream() { return ready_state().stream; }
 cublasHandle_t cublas() { return ready_state().cublas; }

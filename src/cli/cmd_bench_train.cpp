@@ -24,17 +24,21 @@ int bench_train_command(const Args& a, const Comm& world) {
   o.stage = a.get("--stage");
   o.batch_per_rank = a.get_int("--batch-per-rank", 0);
   o.global_batch = a.get_int("--global-batch", 0);
+  o.peak_tflops = a.get_double("--peak-tflops", 0);
   R1_INPUT_CHECK(o.steps >= 1 && o.warmup >= 0, "r1 bench train: --steps must be >= 1 and --warmup >= 0");
   R1_INPUT_CHECK(!(o.batch_per_rank > 0 && o.global_batch > 0), "r1 bench train: give --batch-per-rank (weak scaling) or --global-batch (strong scaling), not both");
   BenchTrainResult r = bench_train(in, o, world);
-  char line[640];
+  char line[900];
   std::snprintf(line, sizeof line,
                 "bench train: %s, %d rank(s), %s parameters, global batch %lld sequences, %lld timed steps\n"
                 "  tokens/s %s   tokens/s per rank %s   step %.4f s\n"
-                "  step split: compute %.4f s, all-to-all %.4f s, pipeline wait %.4f s, all-reduce %.4f s",
+                "  step split: compute %.4f s, all-to-all %.4f s, pipeline wait %.4f s, all-reduce %.4f s\n"
+                "  model %.1f TFLOP/s per rank%s%s   peak device memory %.2f GiB",
                 in.config_file.c_str(), r.ranks, format_count(double(r.parameters)).c_str(), (long long)r.global_batch,
                 (long long)r.steps, format_count(r.tokens_per_s).c_str(), format_count(r.tokens_per_s_per_rank).c_str(),
-                r.step_seconds, r.compute_s, r.all_to_all_s, r.pipeline_wait_s, r.all_reduce_s);
+                r.step_seconds, r.compute_s, r.all_to_all_s, r.pipeline_wait_s, r.all_reduce_s, r.model_tflops_per_s,
+                r.mfu > 0 ? ", MFU " : "", r.mfu > 0 ? (std::to_string(int(100 * r.mfu + 0.5)) + "%").c_str() : "",
+                double(r.peak_device_bytes) / double(1 << 30));
   log_line(line);
   if (auto csv = a.maybe("--csv"); csv && world.rank() == 0) {
     bool header = !std::filesystem::exists(*csv);
@@ -62,6 +66,7 @@ Registrar reg(Command{
      {"--batch-per-rank", "N", "weak scaling: sequences per rank per step"},
      {"--global-batch", "N", "strong scaling: sequences per step for the whole job"},
      {"--csv", "FILE", "append the result as a CSV line"},
+     {"--peak-tflops", "T", "measured bf16 GEMM TFLOP/s (r1 bench device) to report MFU against"},
      {"--label", "TEXT", "label of the CSV line", "run"}},
     true,
     true,

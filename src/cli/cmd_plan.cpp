@@ -107,12 +107,12 @@ Registrar reg(Command{
     "(gradient all-reduce, MoE all-to-all, pipeline). Everything is computed from the config: a 671B model can be\n"
     "planned on a laptop. Without --stage the first training stage and the first generating stage are planned.",
     {{"CONFIG", "recipe file or built-in name"}},
-    {{"--world", "N", "ranks to plan for (required)"},
-     {"--stage", "NAME", "plan this stage only (name or index)"},
-     {"--device", "host|cuda", "dtype policy (default: the config's device)"},
+    {{"--world", "N", "ranks to plan for (required)", ""},
+     {"--stage", "NAME", "plan this stage only (name or index)", ""},
+     {"--device", "host|cuda", "dtype policy (default: the config's device)", ""},
      {"--prompt-tokens", "N",
-      "prompt length bound of generated sequences (default: 512, or less to stay within max_position_embeddings)"},
-     {"--memory-gib", "X", "memory per rank to check each stage against (e.g. 80)"}},
+      "prompt length bound of generated sequences (default: 512, or less to stay within max_position_embeddings)", ""},
+     {"--memory-gib", "X", "memory per rank to check each stage against (e.g. 80)", ""}},
     true,
     false,
     plan_command});

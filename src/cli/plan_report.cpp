@@ -93,9 +93,11 @@ std::string format_bytes(double b) {
   char buf[32];
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
-  while (b >= 1024.0 && u < 4) b /= 1024.0, ++u;
+  while (b >= 1000.0 && u < 4) b /= 1024.0, ++u;  // "0.99 MiB" rather than "1010 KiB"
   if (u == 0) std::snprintf(buf, sizeof buf, "%.0f B", b);
-  else std::snprintf(buf, sizeof buf, b >= 100 ? "%.0f %s" : (b >= 10 ? "%.1f %s" : "%.2f %s"), b, units[u]);
+  else if (b >= 100) std::snprintf(buf, sizeof buf, "%.0f %s", b, units[u]);
+  else if (b >= 10) std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+  else std::snprintf(buf, sizeof buf, "%.2f %s", b, units[u]);
   return buf;
 }
 

@@ -5,6 +5,7 @@
 
 #include "kernels/ops.hpp"
 #include "model/linear.hpp"
+#include "model/precision.hpp"
 
 namespace r1 {
 
@@ -32,8 +33,8 @@ int64_t GqaAttention::qkv_width() const { return (heads_ + 2 * kv_heads_) * head
 
 Tensor GqaAttention::forward(const Tensor& x, const BatchLayout& batch, AttentionActs& a) const {
   const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
-  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
-  Tensor b_qkv = q_b_ >= 0 ? store_.value_span(q_b_, v_b_, {qkv_width()}) : Tensor();
+  Tensor w_qkv = store_.weight_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor b_qkv = q_b_ >= 0 ? store_.weight_span(q_b_, v_b_, {qkv_width()}) : Tensor();
   Tensor qkv = linear_forward(x, w_qkv, b_qkv);  // [N, (H + 2 Hkv) D]
   a.x = x;
   a.q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
@@ -46,14 +47,14 @@ Tensor GqaAttention::forward(const Tensor& x, const BatchLayout& batch, Attentio
   ops::rope_apply(a.q, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   ops::rope_apply(a.k, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   a.attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
-  a.lse = Tensor::empty({n, heads_}, x.dtype(), x.device());
+  a.lse = Tensor::empty({n, heads_}, stat_dtype_for(x.dtype()), x.device());
   ops::attention_forward(a.q, a.k, a.v, batch.seqs, scale_, a.attn, a.lse);
-  return linear_forward(a.attn.view({n, heads_ * head_dim_}), store_.value(o_w_));  // [N, d]
+  return linear_forward(a.attn.view({n, heads_ * head_dim_}), store_.weight(o_w_));  // [N, d]
 }
 
 Tensor GqaAttention::backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& a) const {
   const int64_t n = dy.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
-  Tensor dattn = linear_backward(dy, a.attn.view({n, heads_ * head_dim_}), store_.value(o_w_), store_.grad(o_w_)).view({n, heads_, head_dim_});  // [N, H D]
+  Tensor dattn = linear_backward(dy, a.attn.view({n, heads_ * head_dim_}), store_.weight(o_w_), store_.grad(o_w_)).view({n, heads_, head_dim_});  // [N, H D]
   Tensor dq = Tensor::empty(a.q.shape(), dy.dtype(), dy.device());
   Tensor dk = Tensor::empty(a.k.shape(), dy.dtype(), dy.device());
   Tensor dv = Tensor::empty(a.v.shape(), dy.dtype(), dy.device());
@@ -64,7 +65,7 @@ Tensor GqaAttention::backward(const Tensor& dy, const BatchLayout& batch, Attent
   ops::copy_columns(dq.view({n, qw}), 0, dqkv, 0, qw, ops::Accumulate::no);
   ops::copy_columns(dk.view({n, kw}), 0, dqkv, qw, kw, ops::Accumulate::no);
   ops::copy_columns(dv.view({n, kw}), 0, dqkv, qw + kw, kw, ops::Accumulate::no);
-  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor w_qkv = store_.weight_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor dw_qkv = store_.grad_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor db_qkv = q_b_ >= 0 ? store_.grad_span(q_b_, v_b_, {qkv_width()}) : Tensor();
   return linear_backward(dqkv, a.x, w_qkv, dw_qkv, db_qkv);
@@ -82,8 +83,8 @@ void GqaAttention::make_cache(int64_t slots, int64_t capacity, DType dtype, Devi
 
 Tensor GqaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
   const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
-  Tensor w_qkv = store_.value_span(q_w_, v_w_, {qkv_width(), hidden_});
-  Tensor b_qkv = q_b_ >= 0 ? store_.value_span(q_b_, v_b_, {qkv_width()}) : Tensor();
+  Tensor w_qkv = store_.weight_span(q_w_, v_w_, {qkv_width(), hidden_});
+  Tensor b_qkv = q_b_ >= 0 ? store_.weight_span(q_b_, v_b_, {qkv_width()}) : Tensor();
   Tensor qkv = linear_forward(x, w_qkv, b_qkv);
   Tensor q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
   Tensor k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
@@ -99,7 +100,7 @@ Tensor GqaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, T
   ops::scatter_rows(v2, rows.cache_row, vc, 0);
   Tensor attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
   ops::attention_cached(q, k_cache, v_cache, head_dim_, rows.row_slot, rows.positions, scale_, attn);
-  return linear_forward(attn.view({n, qw}), store_.value(o_w_));
+  return linear_forward(attn.view({n, qw}), store_.weight(o_w_));
 }
 
 }  // namespace r1

@@ -3,6 +3,7 @@
 
 #include "kernels/ops.hpp"
 #include "model/linear.hpp"
+#include "model/precision.hpp"
 
 namespace r1 {
 
@@ -40,27 +41,27 @@ Tensor MlaAttention::forward(const Tensor& x, const BatchLayout& batch, Attentio
   // Queries [N, H, nope + rope]
   Tensor q;
   if (q_rank_ > 0) {
-    a.cq = linear_forward(x, store_.value(q_a_));  // [N, q_rank]
+    a.cq = linear_forward(x, store_.weight(q_a_));  // [N, q_rank]
     a.cq_normed = Tensor::empty(a.cq.shape(), dt, dev);
-    a.cq_rstd = Tensor::empty({n}, dt, dev);
-    ops::rmsnorm_forward(a.cq, store_.value(q_a_norm_), kMlaLatentNormEps, a.cq_normed, a.cq_rstd);
-    q = linear_forward(a.cq_normed, store_.value(q_b_));
+    a.cq_rstd = Tensor::empty({n}, stat_dtype_for(dt), dev);
+    ops::rmsnorm_forward(a.cq, store_.weight(q_a_norm_), kMlaLatentNormEps, a.cq_normed, a.cq_rstd);
+    q = linear_forward(a.cq_normed, store_.weight(q_b_));
   } else {
-    q = linear_forward(x, store_.value(q_proj_));
+    q = linear_forward(x, store_.weight(q_proj_));
   }
   a.q = q.view({n, heads_, qk});
   ops::rope_apply(a.q, heads_, nope_, rope_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   // Key/value latent [N, kv_rank] and the shared rotary key [N, rope]
-  Tensor ckv_full = linear_forward(x, store_.value(kv_a_));  // [N, kv_rank + rope]
+  Tensor ckv_full = linear_forward(x, store_.weight(kv_a_));  // [N, kv_rank + rope]
   a.ckv = Tensor::empty({n, kv_rank_}, dt, dev);
   Tensor k_rope = Tensor::empty({n, rope_dim_}, dt, dev);
   ops::copy_columns(ckv_full, 0, a.ckv, 0, kv_rank_, ops::Accumulate::no);
   ops::copy_columns(ckv_full, kv_rank_, k_rope, 0, rope_dim_, ops::Accumulate::no);
   ops::rope_apply(k_rope, 1, 0, rope_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   a.ckv_normed = Tensor::empty(a.ckv.shape(), dt, dev);
-  a.ckv_rstd = Tensor::empty({n}, dt, dev);
-  ops::rmsnorm_forward(a.ckv, store_.value(kv_a_norm_), kMlaLatentNormEps, a.ckv_normed, a.ckv_rstd);
-  Tensor kv = linear_forward(a.ckv_normed, store_.value(kv_b_)).view({n * heads_, nope_ + v_dim_});
+  a.ckv_rstd = Tensor::empty({n}, stat_dtype_for(dt), dev);
+  ops::rmsnorm_forward(a.ckv, store_.weight(kv_a_norm_), kMlaLatentNormEps, a.ckv_normed, a.ckv_rstd);
+  Tensor kv = linear_forward(a.ckv_normed, store_.weight(kv_b_)).view({n * heads_, nope_ + v_dim_});
   Tensor k_nope = Tensor::empty({n, heads_, nope_}, dt, dev);
   a.v = Tensor::empty({n, heads_, v_dim_}, dt, dev);
   ops::copy_columns(kv, 0, k_nope, 0, nope_, ops::Accumulate::no);
@@ -69,16 +70,16 @@ Tensor MlaAttention::forward(const Tensor& x, const BatchLayout& batch, Attentio
   ops::mla_assemble_keys(k_nope, k_rope, a.k);
   // Attention and output projection
   a.attn = Tensor::empty({n, heads_, v_dim_}, dt, dev);
-  a.lse = Tensor::empty({n, heads_}, dt, dev);
+  a.lse = Tensor::empty({n, heads_}, stat_dtype_for(dt), dev);
   ops::attention_forward(a.q, a.k, a.v, batch.seqs, scale_, a.attn, a.lse);
-  return linear_forward(a.attn.view({n, heads_ * v_dim_}), store_.value(o_));
+  return linear_forward(a.attn.view({n, heads_ * v_dim_}), store_.weight(o_));
 }
 
 Tensor MlaAttention::backward(const Tensor& dy, const BatchLayout& batch, AttentionActs& a) const {
   const int64_t n = dy.rows(), qk = nope_ + rope_dim_;
   const DType dt = dy.dtype();
   const Device dev = dy.device();
-  Tensor dattn = linear_backward(dy, a.attn.view({n, heads_ * v_dim_}), store_.value(o_), store_.grad(o_)).view({n, heads_, v_dim_});  // [N, H v]
+  Tensor dattn = linear_backward(dy, a.attn.view({n, heads_ * v_dim_}), store_.weight(o_), store_.grad(o_)).view({n, heads_, v_dim_});  // [N, H v]
   Tensor dq = Tensor::empty({n, heads_, qk}, dt, dev);
   Tensor dk = Tensor::empty({n, heads_, qk}, dt, dev);
   Tensor dv = Tensor::empty({n, heads_, v_dim_}, dt, dev);
@@ -91,26 +92,26 @@ Tensor MlaAttention::backward(const Tensor& dy, const BatchLayout& batch, Attent
   Tensor dkv = Tensor::empty({n * heads_, nope_ + v_dim_}, dt, dev);
   ops::copy_columns(dk_nope.view({n * heads_, nope_}), 0, dkv, 0, nope_, ops::Accumulate::no);
   ops::copy_columns(dv.view({n * heads_, v_dim_}), 0, dkv, nope_, v_dim_, ops::Accumulate::no);
-  Tensor dckv_normed = linear_backward(dkv.view({n, heads_ * (nope_ + v_dim_)}), a.ckv_normed, store_.value(kv_b_),
+  Tensor dckv_normed = linear_backward(dkv.view({n, heads_ * (nope_ + v_dim_)}), a.ckv_normed, store_.weight(kv_b_),
                                        store_.grad(kv_b_));
   Tensor dckv = Tensor::empty({n, kv_rank_}, dt, dev);
   Tensor dw_kv_norm = store_.grad(kv_a_norm_);
-  ops::rmsnorm_backward(dckv_normed, a.ckv, store_.value(kv_a_norm_), a.ckv_rstd, dckv, dw_kv_norm);
+  ops::rmsnorm_backward(dckv_normed, a.ckv, store_.weight(kv_a_norm_), a.ckv_rstd, dckv, dw_kv_norm);
   Tensor dckv_full = Tensor::empty({n, kv_rank_ + rope_dim_}, dt, dev);
   ops::copy_columns(dckv, 0, dckv_full, 0, kv_rank_, ops::Accumulate::no);
   ops::copy_columns(dk_rope, 0, dckv_full, kv_rank_, rope_dim_, ops::Accumulate::no);
-  Tensor dx = linear_backward(dckv_full, a.x, store_.value(kv_a_), store_.grad(kv_a_));
+  Tensor dx = linear_backward(dckv_full, a.x, store_.weight(kv_a_), store_.grad(kv_a_));
   // Queries
   ops::rope_apply(dq, heads_, nope_, rope_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::inverse);
   Tensor dq_flat = dq.view({n, heads_ * qk});
   if (q_rank_ > 0) {
-    Tensor dcq_normed = linear_backward(dq_flat, a.cq_normed, store_.value(q_b_), store_.grad(q_b_));
+    Tensor dcq_normed = linear_backward(dq_flat, a.cq_normed, store_.weight(q_b_), store_.grad(q_b_));
     Tensor dcq = Tensor::empty(a.cq.shape(), dt, dev);
     Tensor dw_q_norm = store_.grad(q_a_norm_);
-    ops::rmsnorm_backward(dcq_normed, a.cq, store_.value(q_a_norm_), a.cq_rstd, dcq, dw_q_norm);
-    linear_backward(dcq, a.x, store_.value(q_a_), dx, ops::Accumulate::yes, store_.grad(q_a_));
+    ops::rmsnorm_backward(dcq_normed, a.cq, store_.weight(q_a_norm_), a.cq_rstd, dcq, dw_q_norm);
+    linear_backward(dcq, a.x, store_.weight(q_a_), dx, ops::Accumulate::yes, store_.grad(q_a_));
   } else {
-    linear_backward(dq_flat, a.x, store_.value(q_proj_), dx, ops::Accumulate::yes, store_.grad(q_proj_));
+    linear_backward(dq_flat, a.x, store_.weight(q_proj_), dx, ops::Accumulate::yes, store_.grad(q_proj_));
   }
   return dx;
 }
@@ -132,28 +133,28 @@ Tensor MlaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, T
   // Queries, roped, as in the training forward: [N, H * qk]
   Tensor q;
   if (q_rank_ > 0) {
-    Tensor cq = linear_forward(x, store_.value(q_a_));
-    Tensor cqn = Tensor::empty(cq.shape(), dt, dev), rstd = Tensor::empty({n}, dt, dev);
-    ops::rmsnorm_forward(cq, store_.value(q_a_norm_), kMlaLatentNormEps, cqn, rstd);
-    q = linear_forward(cqn, store_.value(q_b_));
+    Tensor cq = linear_forward(x, store_.weight(q_a_));
+    Tensor cqn = Tensor::empty(cq.shape(), dt, dev), rstd = Tensor::empty({n}, stat_dtype_for(dt), dev);
+    ops::rmsnorm_forward(cq, store_.weight(q_a_norm_), kMlaLatentNormEps, cqn, rstd);
+    q = linear_forward(cqn, store_.weight(q_b_));
   } else {
-    q = linear_forward(x, store_.value(q_proj_));
+    q = linear_forward(x, store_.weight(q_proj_));
   }
   Tensor q3 = q.view({n, heads_, qk});
   ops::rope_apply(q3, heads_, nope_, rope_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
   // The new rows' latent and rotary key go into the cache: [latent | rotary key]
-  Tensor ckv_full = linear_forward(x, store_.value(kv_a_));  // [N, kv_rank + rope]
+  Tensor ckv_full = linear_forward(x, store_.weight(kv_a_));  // [N, kv_rank + rope]
   Tensor ckv = Tensor::empty({n, kv_rank_}, dt, dev), k_rope = Tensor::empty({n, rope_dim_}, dt, dev);
   ops::copy_columns(ckv_full, 0, ckv, 0, kv_rank_, ops::Accumulate::no);
   ops::copy_columns(ckv_full, kv_rank_, k_rope, 0, rope_dim_, ops::Accumulate::no);
   ops::rope_apply(k_rope, 1, 0, rope_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
-  Tensor ckv_normed = Tensor::empty(ckv.shape(), dt, dev), rstd = Tensor::empty({n}, dt, dev);
-  ops::rmsnorm_forward(ckv, store_.value(kv_a_norm_), kMlaLatentNormEps, ckv_normed, rstd);
+  Tensor ckv_normed = Tensor::empty(ckv.shape(), dt, dev), rstd = Tensor::empty({n}, stat_dtype_for(dt), dev);
+  ops::rmsnorm_forward(ckv, store_.weight(kv_a_norm_), kMlaLatentNormEps, ckv_normed, rstd);
   Tensor cache2 = k_cache.view({-1, lat});
   ops::scatter_rows(ckv_normed, rows.cache_row, cache2, 0);
   ops::scatter_rows(k_rope, rows.cache_row, cache2, kv_rank_);
   // Absorbed queries [N, H, kv_rank + rope]: q_nope of head h times kv_b_proj's key rows of head h.
-  const Tensor& w_kv_b = store_.value(kv_b_);  // [H (nope + v), kv_rank]
+  const Tensor& w_kv_b = store_.weight(kv_b_);  // [H (nope + v), kv_rank]
   Tensor q_abs = Tensor::empty({n, heads_ * lat}, dt, dev);
   Tensor q_part = Tensor::empty({n, nope_}, dt, dev), q_lat = Tensor::empty({n, kv_rank_}, dt, dev);
   for (int64_t h = 0; h < heads_; ++h) {
@@ -177,7 +178,7 @@ Tensor MlaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, T
     ops::copy_columns(o_part, 0, attn, h * v_dim_, v_dim_, ops::Accumulate::no);
   }
   (void)v_cache;
-  return linear_forward(attn, store_.value(o_));
+  return linear_forward(attn, store_.weight(o_));
 }
 
 }  // namespace r1

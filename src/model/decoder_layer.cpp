@@ -2,6 +2,7 @@
 #include "model/decoder_layer.hpp"
 
 #include "kernels/ops.hpp"
+#include "model/precision.hpp"
 
 namespace r1 {
 
@@ -18,14 +19,14 @@ Tensor DecoderLayer::forward(const Tensor& x, const BatchLayout& batch, LayerAct
   const int64_t n = x.rows();
   a.x = x;
   a.h1 = Tensor::empty(x.shape(), x.dtype(), x.device());
-  a.rstd1 = Tensor::empty({n}, x.dtype(), x.device());
-  ops::rmsnorm_forward(x, store_.value(input_norm_), eps_, a.h1, a.rstd1);
+  a.rstd1 = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
+  ops::rmsnorm_forward(x, store_.weight(input_norm_), eps_, a.h1, a.rstd1);
   Tensor attn_out = attn_->forward(a.h1, batch, a.attn);  // [N, d]
   a.x2 = Tensor::empty(x.shape(), x.dtype(), x.device());
   ops::add(x, attn_out, a.x2);
   a.h2 = Tensor::empty(x.shape(), x.dtype(), x.device());
-  a.rstd2 = Tensor::empty({n}, x.dtype(), x.device());
-  ops::rmsnorm_forward(a.x2, store_.value(post_norm_), eps_, a.h2, a.rstd2);
+  a.rstd2 = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
+  ops::rmsnorm_forward(a.x2, store_.weight(post_norm_), eps_, a.h2, a.rstd2);
   Tensor out = ffn_->forward(a.h2, batch, a.ffn);  // [N, d]
   ops::add(out, a.x2, out);
   return out;
@@ -36,23 +37,23 @@ Tensor DecoderLayer::backward(const Tensor& dy, const BatchLayout& batch, LayerA
   Tensor dh2 = ffn_->backward(dy, batch, a.ffn);
   Tensor dx2 = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
   Tensor dw_post = store_.grad(post_norm_);
-  ops::rmsnorm_backward(dh2, a.x2, store_.value(post_norm_), a.rstd2, dx2, dw_post);
+  ops::rmsnorm_backward(dh2, a.x2, store_.weight(post_norm_), a.rstd2, dx2, dw_post);
   ops::add(dx2, dy, dx2);
   Tensor dh1 = attn_->backward(dx2, batch, a.attn);
   Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
   Tensor dw_in = store_.grad(input_norm_);
-  ops::rmsnorm_backward(dh1, a.x, store_.value(input_norm_), a.rstd1, dx, dw_in);
+  ops::rmsnorm_backward(dh1, a.x, store_.weight(input_norm_), a.rstd1, dx, dw_in);
   ops::add(dx, dx2, dx);
   return dx;
 }
 
 Tensor DecoderLayer::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
   const int64_t n = x.rows();
-  Tensor h = Tensor::empty(x.shape(), x.dtype(), x.device()), rstd = Tensor::empty({n}, x.dtype(), x.device());
-  ops::rmsnorm_forward(x, store_.value(input_norm_), eps_, h, rstd);
+  Tensor h = Tensor::empty(x.shape(), x.dtype(), x.device()), rstd = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
+  ops::rmsnorm_forward(x, store_.weight(input_norm_), eps_, h, rstd);
   Tensor x2 = attn_->forward_cached(h, rows, k_cache, v_cache);
   ops::add(x, x2, x2);
-  ops::rmsnorm_forward(x2, store_.value(post_norm_), eps_, h, rstd);
+  ops::rmsnorm_forward(x2, store_.weight(post_norm_), eps_, h, rstd);
   BatchLayout no_seqs;  // the FFN needs sequences only for the balance loss, off here
   no_seqs.tokens = n;
   FfnActs scratch;

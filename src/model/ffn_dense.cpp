@@ -15,17 +15,17 @@ SwigluMlp::SwigluMlp(const std::string& prefix, int64_t hidden, int64_t inner, P
 
 Tensor SwigluMlp::forward(const Tensor& x, MlpActs& a) const {
   a.x = x;
-  a.gate_up = linear_forward(x, store_->value_span(gate_, up_, {2 * inner_, hidden_}));  // [N, 2I]
+  a.gate_up = linear_forward(x, store_->weight_span(gate_, up_, {2 * inner_, hidden_}));  // [N, 2I]
   a.h = Tensor::empty({x.rows(), inner_}, x.dtype(), x.device());
   ops::swiglu_forward(a.gate_up, a.h);
-  return linear_forward(a.h, store_->value(down_));  // [N, d]
+  return linear_forward(a.h, store_->weight(down_));  // [N, d]
 }
 
 Tensor SwigluMlp::backward(const Tensor& dy, MlpActs& a) const {
-  Tensor dh = linear_backward(dy, a.h, store_->value(down_), store_->grad(down_));  // [N, I]
+  Tensor dh = linear_backward(dy, a.h, store_->weight(down_), store_->grad(down_));  // [N, I]
   Tensor dgate_up = Tensor::empty(a.gate_up.shape(), dy.dtype(), dy.device());
   ops::swiglu_backward(a.gate_up, dh, dgate_up);
-  return linear_backward(dgate_up, a.x, store_->value_span(gate_, up_, {2 * inner_, hidden_}),
+  return linear_backward(dgate_up, a.x, store_->weight_span(gate_, up_, {2 * inner_, hidden_}),
                          store_->grad_span(gate_, up_, {2 * inner_, hidden_}));
 }
 

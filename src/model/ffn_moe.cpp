@@ -3,6 +3,7 @@
 
 #include "kernels/ops.hpp"
 #include "model/linear.hpp"
+#include "model/precision.hpp"
 
 namespace r1 {
 
@@ -53,15 +54,18 @@ Tensor MoeFeedForward::forward(const Tensor& x, const BatchLayout& batch, FfnAct
   const Device dev = x.device();
   a.x = x;
   // Route: scores, choice and weights per token
-  Tensor logits = linear_forward(x, store_.value(gate_));  // [N, E]
-  a.scores = Tensor::empty({n, n_experts_}, dt, dev);
+  // The router works in the statistics dtype (f32 next to bf16 activations), with the master copy of
+  // its balancing bias.
+  const DType st = stat_dtype_for(dt);
+  Tensor logits = linear_forward(x, store_.weight(gate_), Tensor(), st);  // [N, E]
+  a.scores = Tensor::empty({n, n_experts_}, st, dev);
   a.topk_idx = Tensor::empty({n, k}, DType::i32, dev);
-  a.topk_w = Tensor::empty({n, k}, dt, dev);
+  a.topk_w = Tensor::empty({n, k}, st, dev);
   ops::router_forward(logits, store_.value(bias_), router_, a.scores, a.topk_idx, a.topk_w);
   a.aux_loss = 0;
   a.dlogits_aux = Tensor();
   if (aux_alpha_ > 0 && batch.aux_loss_weight > 0) {
-    a.dlogits_aux = Tensor::zeros({n, n_experts_}, dt, dev);
+    a.dlogits_aux = Tensor::zeros({n, n_experts_}, st, dev);
     a.aux_loss = ops::router_seq_aux_loss(a.scores, a.topk_idx, batch.seqs, aux_alpha_, router_, batch.aux_loss_weight,
                                           a.dlogits_aux);
   }
@@ -83,8 +87,8 @@ Tensor MoeFeedForward::forward(const Tensor& x, const BatchLayout& batch, FfnAct
   }
   const int64_t rows = a.x_local.rows();
   // Experts: grouped GEMMs over the rows of each local expert
-  Tensor w_gate_up = store_.value_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
-  Tensor w_down = store_.value_span(first_down_, last_down_, {e_local, hidden_, inner_});
+  Tensor w_gate_up = store_.weight_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
+  Tensor w_down = store_.weight_span(first_down_, last_down_, {e_local, hidden_, inner_});
   a.gate_up_p = Tensor::empty({rows, 2 * inner_}, dt, dev);
   ops::grouped_gemm(a.x_local, w_gate_up, ops::Trans::yes, a.local_offsets, a.gate_up_p);
   a.h_p = Tensor::empty({rows, inner_}, dt, dev);
@@ -106,11 +110,12 @@ Tensor MoeFeedForward::backward(const Tensor& dy, const BatchLayout& batch, FfnA
   Tensor dx = has_shared_ ? shared_.backward(dy, a.dense) : Tensor::zeros({n, hidden_}, dt, dev);
   // Unpermute
   Tensor dy_p = Tensor::empty({n * k, hidden_}, dt, dev);
-  Tensor dtopk_w = Tensor::empty({n, k}, dt, dev);
+  const DType st = stat_dtype_for(dt);
+  Tensor dtopk_w = Tensor::empty({n, k}, st, dev);
   ops::moe_scatter_backward(dy, a.y_p, a.topk_w, a.routing, dy_p, dtopk_w);
   // Experts
-  Tensor w_gate_up = store_.value_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
-  Tensor w_down = store_.value_span(first_down_, last_down_, {e_local, hidden_, inner_});
+  Tensor w_gate_up = store_.weight_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
+  Tensor w_down = store_.weight_span(first_down_, last_down_, {e_local, hidden_, inner_});
   Tensor dw_gate_up = store_.grad_span(first_gate_up_, last_gate_up_, {e_local, 2 * inner_, hidden_});
   Tensor dw_down = store_.grad_span(first_down_, last_down_, {e_local, hidden_, inner_});
   // The transpose of combine: output gradients travel to the experts' ranks.
@@ -131,10 +136,15 @@ Tensor MoeFeedForward::backward(const Tensor& dy, const BatchLayout& batch, FfnA
   ops::moe_gather_backward(dx_p, a.routing, dx_routed);
   ops::add(dx, dx_routed, dx);
   // Router: through the weights, plus the balance loss
-  Tensor dlogits = Tensor::empty({n, n_experts_}, dt, dev);
+  Tensor dlogits = Tensor::empty({n, n_experts_}, st, dev);
   ops::router_backward(a.scores, a.topk_idx, dtopk_w, router_, dlogits);
   if (a.dlogits_aux.defined()) ops::add(dlogits, a.dlogits_aux, dlogits);
-  linear_backward(dlogits, a.x, store_.value(gate_), dx, ops::Accumulate::yes, store_.grad(gate_));
+  if (st != dt) {  // the gate's GEMMs take activation-dtype operands
+    Tensor narrow = Tensor::empty(dlogits.shape(), dt, dev);
+    ops::convert(dlogits, narrow);
+    dlogits = narrow;
+  }
+  linear_backward(dlogits, a.x, store_.weight(gate_), dx, ops::Accumulate::yes, store_.grad(gate_));
   (void)batch;
   return dx;
 }

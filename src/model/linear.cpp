@@ -3,8 +3,8 @@
 
 namespace r1 {
 
-Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  Tensor y = Tensor::empty({x.rows(), w.size(0)}, x.dtype(), x.device());
+Tensor linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, std::optional<DType> out_dtype) {
+  Tensor y = Tensor::empty({x.rows(), w.size(0)}, out_dtype.value_or(x.dtype()), x.device());
   ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y, 1.0, 0.0);
   if (bias.defined()) ops::bias_add(y, bias);
   return y;

@@ -8,6 +8,7 @@
 #include "model/ffn_moe.hpp"
 #include "model/linear.hpp"
 #include "model/model_shard.hpp"
+#include "model/precision.hpp"
 
 namespace r1 {
 
@@ -27,7 +28,8 @@ Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard s
   if (shard_.experts.end < 0) shard_.experts.end = config_.n_routed_experts;
   R1_CHECK(0 <= shard_.layer_begin && shard_.layer_begin <= shard_.layer_end && shard_.layer_end <= L, "layer range [",
            shard_.layer_begin, ", ", shard_.layer_end, ") of ", L);
-  rope_ = make_rope_tables(config_, dtype, device);
+  stat_dtype_ = stat_dtype_for(dtype);
+  rope_ = make_rope_tables(config_, stat_dtype_, device);
 
   if (shard_holds_embedding(shard_, config_))
     embed_ = store_.declare("model.embed_tokens.weight", {V, d}, ParamInit::normal, true);
@@ -53,7 +55,7 @@ Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard s
       mtp_.push_back(std::move(m));
     }
   }
-  store_.allocate(dtype, device);
+  store_.allocate(master_dtype_for(dtype), device, dtype);
 }
 
 Tensor Model::token_tensor(const std::vector<int32_t>& v) const {
@@ -61,7 +63,7 @@ Tensor Model::token_tensor(const std::vector<int32_t>& v) const {
   return device_ == Device::host ? t : t.to(device_);
 }
 
-Tensor Model::lm_head_weight() const { return store_.value(lm_head_); }
+Tensor Model::lm_head_weight() const { return store_.weight(lm_head_); }
 Tensor Model::lm_head_grad() const { return store_.grad(lm_head_); }
 
 void Model::prepare(const TokenBatch& b, ModelActs& acts, ForwardMode mode) const {
@@ -92,7 +94,7 @@ void Model::prepare(const TokenBatch& b, ModelActs& acts, ForwardMode mode) cons
 Tensor Model::embed(const ModelActs& acts) const {
   R1_CHECK(shard_.has_embedding, "embed() on a rank that is not the first pipeline stage");
   Tensor h = Tensor::empty({acts.layout.tokens, config_.hidden_size}, dtype_, device_);
-  ops::embedding_forward(acts.token_ids, store_.value(embed_), h);
+  ops::embedding_forward(acts.token_ids, store_.weight(embed_), h);
   return h;
 }
 
@@ -111,11 +113,11 @@ ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, b
   ModelOutput out;
   acts.h_final = h;
   acts.h_normed = Tensor::empty(h.shape(), dtype_, device_);
-  acts.final_rstd = Tensor::empty({n}, dtype_, device_);
-  ops::rmsnorm_forward(h, store_.value(final_norm_), config_.rms_norm_eps, acts.h_normed, acts.final_rstd);
-  out.logp = Tensor::empty({n}, dtype_, device_);
-  acts.lse = Tensor::empty({n}, dtype_, device_);
-  if (entropy == WithEntropy::yes) out.entropy = Tensor::empty({n}, dtype_, device_);
+  acts.final_rstd = Tensor::empty({n}, stat_dtype_, device_);
+  ops::rmsnorm_forward(h, store_.weight(final_norm_), config_.rms_norm_eps, acts.h_normed, acts.final_rstd);
+  out.logp = Tensor::empty({n}, stat_dtype_, device_);
+  acts.lse = Tensor::empty({n}, stat_dtype_, device_);
+  if (entropy == WithEntropy::yes) out.entropy = Tensor::empty({n}, stat_dtype_, device_);
   acts.logit_scale = logit_scale;
   ops::lm_head_forward(acts.h_normed, lm_head_weight(), acts.targets, logit_scale, chunk, out.logp, acts.lse, out.entropy);
 
@@ -138,24 +140,24 @@ ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, b
       ma.emb_ids = token_tensor(ids);
       ma.targets = token_tensor(tgt);
       ma.emb = Tensor::empty({n, d}, dtype_, device_);
-      ops::embedding_forward(ma.emb_ids, store_.value(embed_), ma.emb);
+      ops::embedding_forward(ma.emb_ids, store_.weight(embed_), ma.emb);
       ma.e_normed = Tensor::empty({n, d}, dtype_, device_);
-      ma.e_rstd = Tensor::empty({n}, dtype_, device_);
-      ops::rmsnorm_forward(ma.emb, store_.value(m.enorm), config_.rms_norm_eps, ma.e_normed, ma.e_rstd);
+      ma.e_rstd = Tensor::empty({n}, stat_dtype_, device_);
+      ops::rmsnorm_forward(ma.emb, store_.weight(m.enorm), config_.rms_norm_eps, ma.e_normed, ma.e_rstd);
       ma.h_normed = Tensor::empty({n, d}, dtype_, device_);
-      ma.h_rstd = Tensor::empty({n}, dtype_, device_);
-      ops::rmsnorm_forward(h_prev, store_.value(m.hnorm), config_.rms_norm_eps, ma.h_normed, ma.h_rstd);
+      ma.h_rstd = Tensor::empty({n}, stat_dtype_, device_);
+      ops::rmsnorm_forward(h_prev, store_.weight(m.hnorm), config_.rms_norm_eps, ma.h_normed, ma.h_rstd);
       ma.joined = Tensor::empty({n, 2 * d}, dtype_, device_);  // [enorm(emb) | hnorm(h)]
       ops::copy_columns(ma.e_normed, 0, ma.joined, 0, d, ops::Accumulate::no);
       ops::copy_columns(ma.h_normed, 0, ma.joined, d, d, ops::Accumulate::no);
-      Tensor x = linear_forward(ma.joined, store_.value(m.eh_proj));  // [N, d]
+      Tensor x = linear_forward(ma.joined, store_.weight(m.eh_proj));  // [N, d]
       ma.h_in = h_prev;
       ma.out = m.block->forward(x, acts.layout, ma.block);
       ma.out_normed = Tensor::empty({n, d}, dtype_, device_);
-      ma.out_rstd = Tensor::empty({n}, dtype_, device_);
-      ops::rmsnorm_forward(ma.out, store_.value(m.out_norm), config_.rms_norm_eps, ma.out_normed, ma.out_rstd);
-      Tensor logp = Tensor::empty({n}, dtype_, device_), none;
-      ma.lse = Tensor::empty({n}, dtype_, device_);
+      ma.out_rstd = Tensor::empty({n}, stat_dtype_, device_);
+      ops::rmsnorm_forward(ma.out, store_.weight(m.out_norm), config_.rms_norm_eps, ma.out_normed, ma.out_rstd);
+      Tensor logp = Tensor::empty({n}, stat_dtype_, device_), none;
+      ma.lse = Tensor::empty({n}, stat_dtype_, device_);
       ops::lm_head_forward(ma.out_normed, lm_head_weight(), ma.targets, 1.0, chunk, logp, ma.lse, none);
       out.mtp_logp.push_back(logp);
       out.aux_loss += ma.block.ffn.aux_loss;
@@ -185,7 +187,7 @@ Tensor Model::head_backward(ModelActs& acts, const Tensor& dlogp, const std::vec
                         dw_head);
   Tensor dh = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_norm = store_.grad(final_norm_);
-  ops::rmsnorm_backward(dh_normed, acts.h_final, store_.value(final_norm_), acts.final_rstd, dh, dw_norm);
+  ops::rmsnorm_backward(dh_normed, acts.h_final, store_.weight(final_norm_), acts.final_rstd, dh, dw_norm);
 
   if (!mtp_dlogp.empty() && !acts.mtp.empty()) {
     R1_CHECK(mtp_dlogp.size() == acts.mtp.size(), "MTP backward: ", mtp_dlogp.size(), " gradients for ", acts.mtp.size(),
@@ -199,19 +201,19 @@ Tensor Model::head_backward(ModelActs& acts, const Tensor& dlogp, const std::vec
                             dw_head);
       Tensor d_out = Tensor::empty({n, d}, dtype_, device_);
       Tensor dw_out_norm = store_.grad(m.out_norm);
-      ops::rmsnorm_backward(d_out_normed, ma.out, store_.value(m.out_norm), ma.out_rstd, d_out, dw_out_norm);
+      ops::rmsnorm_backward(d_out_normed, ma.out, store_.weight(m.out_norm), ma.out_rstd, d_out, dw_out_norm);
       if (d_out_from_next.defined()) ops::add(d_out, d_out_from_next, d_out);
       Tensor dx = m.block->backward(d_out, acts.layout, ma.block);
-      Tensor d_joined = linear_backward(dx, ma.joined, store_.value(m.eh_proj), store_.grad(m.eh_proj));  // [N, 2d]
+      Tensor d_joined = linear_backward(dx, ma.joined, store_.weight(m.eh_proj), store_.grad(m.eh_proj));  // [N, 2d]
       Tensor d_e_normed = Tensor::empty({n, d}, dtype_, device_), d_h_normed = Tensor::empty({n, d}, dtype_, device_);
       ops::copy_columns(d_joined, 0, d_e_normed, 0, d, ops::Accumulate::no);
       ops::copy_columns(d_joined, d, d_h_normed, 0, d, ops::Accumulate::no);
       Tensor d_emb = Tensor::empty({n, d}, dtype_, device_);
       Tensor dw_enorm = store_.grad(m.enorm), dw_hnorm = store_.grad(m.hnorm), dw_embed = store_.grad(embed_);
-      ops::rmsnorm_backward(d_e_normed, ma.emb, store_.value(m.enorm), ma.e_rstd, d_emb, dw_enorm);
+      ops::rmsnorm_backward(d_e_normed, ma.emb, store_.weight(m.enorm), ma.e_rstd, d_emb, dw_enorm);
       ops::embedding_backward(ma.emb_ids, d_emb, dw_embed);
       Tensor d_h_prev = Tensor::empty({n, d}, dtype_, device_);
-      ops::rmsnorm_backward(d_h_normed, ma.h_in, store_.value(m.hnorm), ma.h_rstd, d_h_prev, dw_hnorm);
+      ops::rmsnorm_backward(d_h_normed, ma.h_in, store_.weight(m.hnorm), ma.h_rstd, d_h_prev, dw_hnorm);
       if (kk == 0) ops::add(dh, d_h_prev, dh);
       else d_out_from_next = d_h_prev;
     }
@@ -238,7 +240,7 @@ void Model::backward(ModelActs& acts, const Tensor& dlogp, const std::vector<Ten
 }
 
 Tensor Model::logits(const Tensor& h_normed_rows, double logit_scale) const {
-  Tensor out = Tensor::empty({h_normed_rows.rows(), config_.vocab_size}, dtype_, device_);
+  Tensor out = Tensor::empty({h_normed_rows.rows(), config_.vocab_size}, stat_dtype_, device_);
   ops::gemm(h_normed_rows, ops::Trans::no, lm_head_weight(), ops::Trans::yes, out, logit_scale, 0.0);
   return out;
 }
@@ -285,12 +287,12 @@ Tensor Model::forward_cached(const CachedRows& rows, KvCache& cache, const Tenso
   Tensor h = h_in;
   if (shard_.has_embedding) {
     h = Tensor::empty({rows.size(), config_.hidden_size}, dtype_, device_);
-    ops::embedding_forward(token_tensor(rows.tokens), store_.value(embed_), h);
+    ops::embedding_forward(token_tensor(rows.tokens), store_.weight(embed_), h);
   }
   for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward_cached(h, layout, cache.keys[i], cache.values[i]);
   if (!shard_.has_head) return h;
-  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({rows.size()}, dtype_, device_);
-  ops::rmsnorm_forward(h, store_.value(final_norm_), config_.rms_norm_eps, normed, rstd);
+  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({rows.size()}, stat_dtype_, device_);
+  ops::rmsnorm_forward(h, store_.weight(final_norm_), config_.rms_norm_eps, normed, rstd);
   return normed;
 }
 
@@ -327,7 +329,7 @@ void Model::update_router_bias(const std::vector<std::vector<int64_t>>& load) co
     double mean = 0;
     for (int64_t c : l) mean += double(c);
     mean /= double(std::max<size_t>(1, l.size()));
-    Tensor bias = store_.value(moes[i]->bias_param());
+    Tensor bias = store_.value(moes[i]->bias_param());  // the master copy (the router reads it)
     Tensor host = bias.is_host() ? bias : bias.to(Device::host);
     for (size_t e = 0; e < l.size(); ++e) {
       double step = double(l[e]) < mean ? speed : (double(l[e]) > mean ? -speed : 0.0);

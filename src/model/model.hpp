@@ -75,9 +75,10 @@ class Model {
   TensorComm* expert_comm() const { return ep_; }
   ParamStore& params() { return store_; }
   const ParamStore& params() const { return store_; }
-  DType dtype() const { return dtype_; }
+  DType dtype() const { return dtype_; }            // activations and compute weights
+  DType stat_dtype() const { return stat_dtype_; }  // log-probs, statistics; master weights and gradients
   Device device() const { return device_; }
-  void init_weights(uint64_t seed) { store_.initialize(seed, config_.initializer_range); }
+  void init_weights(uint64_t seed) { store_.initialize(seed, config_.initializer_range); }  // refreshes compute weights
 
   // Single-stage forward/backward (the whole model on this rank).
   // logit_scale multiplies the LM head's logits (1 / sampling temperature for RL log-probs).
@@ -123,7 +124,7 @@ class Model {
   ModelConfig config_;
   ModelShard shard_;
   TensorComm* ep_ = nullptr;
-  DType dtype_;
+  DType dtype_, stat_dtype_;
   Device device_;
   ParamStore store_;
   RopeTables rope_;

@@ -1,7 +1,10 @@
 // ParamStore implementation.
 #include "model/param_store.hpp"
 
+#include <thread>
+
 #include "core/rng.hpp"
+#include "kernels/ops.hpp"
 
 namespace r1 {
 
@@ -24,40 +27,55 @@ int ParamStore::declare(const std::string& name, const Shape& shape, ParamInit i
   return int(params_.size()) - 1;
 }
 
-void ParamStore::allocate(DType dtype, Device device) {
+void ParamStore::allocate(DType dtype, Device device, DType compute) {
   values_ = Tensor::zeros({total_}, dtype, device);
   grads_ = Tensor::zeros({total_}, dtype, device);
+  weights_ = compute == dtype ? values_ : Tensor::zeros({total_}, compute, device);
   value_views_.clear();
   grad_views_.clear();
+  weight_views_.clear();
   for (auto& p : params_) {
     value_views_.push_back(values_.flat(p.offset, p.shape));
     grad_views_.push_back(grads_.flat(p.offset, p.shape));
+    weight_views_.push_back(weights_.flat(p.offset, p.shape));
   }
 }
 
+void ParamStore::refresh_weights() {
+  if (separate_weights() && total_ > 0) ops::convert(values_, weights_);
+}
+
+
 void ParamStore::initialize(uint64_t seed, double init_std) {
   R1_CHECK(allocated(), "initialize before allocate");
-  Tensor host = Tensor::empty({total_}, DType::f64);
-  double* h = host.data<double>();
-  for (auto& p : params_) {
-    uint64_t key = hash_words({seed, hash_string(p.name)});
-    for (int64_t i = 0; i < p.numel; ++i) {
-      double v = 0;
-      if (p.init == ParamInit::normal) v = normal_at(key, uint64_t(i)) * init_std;
-      else if (p.init == ParamInit::ones) v = 1.0;
-      h[p.offset + i] = v;
+  // Drawn on the host into the master dtype, element by element from (seed, name, index) streams:
+  // independent of how the work is split, so large tensors are filled by several threads.
+  Tensor host = values_.is_host() ? values_ : Tensor::empty({total_}, values_.dtype());
+  auto fill = [&](const ParamInfo& p, int64_t begin, int64_t end) {
+    const uint64_t key = hash_words({seed, hash_string(p.name)});
+    for (int64_t i = begin; i < end; ++i) {
+      double v = p.init == ParamInit::normal ? normal_at(key, uint64_t(i)) * init_std : p.init == ParamInit::ones ? 1.0 : 0.0;
+      switch (host.dtype()) {
+        case DType::f32: host.data<float>()[p.offset + i] = float(v); break;
+        case DType::f64: host.data<double>()[p.offset + i] = v; break;
+        case DType::bf16: host.data<bf16>()[p.offset + i] = bf16(float(v)); break;
+        default: throw Error("ParamStore: parameters must be floating point");
+      }
     }
-  }
-  Tensor dst_host = values_.is_host() ? values_ : Tensor::empty({total_}, values_.dtype());
-  for (int64_t i = 0; i < total_; ++i) {
-    switch (dst_host.dtype()) {
-      case DType::f32: dst_host.data<float>()[i] = float(h[i]); break;
-      case DType::f64: dst_host.data<double>()[i] = h[i]; break;
-      case DType::bf16: dst_host.data<bf16>()[i] = bf16(float(h[i])); break;
-      default: throw Error("ParamStore: parameters must be floating point");
+  };
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(16, std::thread::hardware_concurrency()));
+  for (const ParamInfo& p : params_) {
+    if (p.numel < (int64_t(1) << 22) || threads == 1) {
+      fill(p, 0, p.numel);
+      continue;
     }
+    std::vector<std::thread> pool;
+    for (int64_t t = 0; t < threads; ++t)
+      pool.emplace_back(fill, std::cref(p), p.numel * t / threads, p.numel * (t + 1) / threads);
+    for (auto& th : pool) th.join();
   }
-  if (!values_.is_host()) values_.copy_from(dst_host);
+  if (!values_.is_host()) values_.copy_from(host);
+  refresh_weights();
 }
 
 static Tensor span_of(const Tensor& flat, const std::vector<ParamInfo>& ps, int first, int last, const Shape& shape) {
@@ -66,6 +84,10 @@ static Tensor span_of(const Tensor& flat, const std::vector<ParamInfo>& ps, int 
   R1_CHECK(shape_numel(shape) == n, "span of ", ps[size_t(first)].name, "..", ps[size_t(last)].name, " has ", n,
            " elements, not ", shape_str(shape));
   return flat.flat(ps[size_t(first)].offset, shape);
+}
+
+Tensor ParamStore::weight_span(int first, int last, const Shape& shape) const {
+  return span_of(weights_, params_, first, last, shape);
 }
 
 Tensor ParamStore::value_span(int first, int last, const Shape& shape) const {

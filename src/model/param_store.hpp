@@ -35,13 +35,21 @@ class ParamStore {
  public:
   int declare(const std::string& name, const Shape& shape, ParamInit init, bool decay,
               ParamGroup group = ParamGroup::dense, bool trainable = true);
-  void allocate(DType dtype, Device device);
+  // Master values and gradients in `dtype`; when `compute` differs (bf16 on the GPU), a second flat
+  // buffer holds the weights modules compute with, refreshed from the master values by
+  // refresh_weights() after every change (init, optimizer step, load).
+  void allocate(DType dtype, Device device, DType compute);
+  void allocate(DType dtype, Device device) { allocate(dtype, device, dtype); }
   bool allocated() const { return values_.defined(); }
   // Initial values: normal(0, init_std) / zeros / ones, element i of tensor `name` drawn from the
   // stream (seed, name) at index i (global index: shards of one tensor use `global_offset`).
   void initialize(uint64_t seed, double init_std);
 
-  const Tensor& value(int id) const { return value_views_[size_t(id)]; }
+  const Tensor& value(int id) const { return value_views_[size_t(id)]; }   // master
+  const Tensor& weight(int id) const { return weight_views_[size_t(id)]; } // for compute
+  Tensor weight_span(int first, int last, const Shape& shape) const;
+  void refresh_weights();
+  bool separate_weights() const { return !weights_.same_storage(values_); }
   const Tensor& grad(int id) const { return grad_views_[size_t(id)]; }
   // Values (or grads) of parameters first..last (declared consecutively) as one tensor of `shape`.
   Tensor value_span(int first, int last, const Shape& shape) const;
@@ -62,8 +70,8 @@ class ParamStore {
  private:
   std::vector<ParamInfo> params_;
   std::unordered_map<std::string, int> index_;
-  std::vector<Tensor> value_views_, grad_views_;
-  Tensor values_, grads_;
+  std::vector<Tensor> value_views_, grad_views_, weight_views_;
+  Tensor values_, grads_, weights_;
   int64_t total_ = 0;
 };
 

@@ -19,7 +19,8 @@ StageMemory stage_memory(const ModelConfig& c, const GridLayout& grid, const Mod
   m.master_weights = n.total * p.master_weight;
   m.grads = n.total * p.grad;  // ParamStore allocates the gradient buffer with the values
   m.optimizer = step.trains ? n.total * p.adam_moments : 0;
-  if (step.reference_model) m.reference_model = n.total * (p.compute_weight + p.grad);
+  // The reference model is a second Model: its ParamStore has weights and a gradient buffer too.
+  if (step.reference_model) m.reference_model = n.total * (p.weight_state() + p.grad);
   m.rope_tables = c.max_position_embeddings * c.rope_dim() * p.stat * (step.reference_model ? 2 : 1);
   if (step.trains) {
     m.saved = shard_saved(c, shard, step.tokens_per_micro_batch, step.balance_loss, step.with_mtp);

@@ -31,7 +31,7 @@ struct GenerationShape {
 struct StageMemory {
   ShardParamCount params;
   int64_t compute_weights = 0, master_weights = 0, grads = 0, optimizer = 0;
-  int64_t reference_model = 0;  // values + gradient buffer of the reference model's ParamStore
+  int64_t reference_model = 0;  // the reference model's ParamStore: weights (+ master copy) and gradient buffer
   int64_t rope_tables = 0;      // cos/sin [max_position_embeddings, rope_dim / 2] per model
   ShardSaved saved;             // per micro-batch
   int64_t activations_per_micro_batch = 0, in_flight = 0, activations = 0;

@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
+#include "model/model_flops.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
@@ -36,6 +37,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
 
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
+  ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
@@ -56,12 +58,14 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   int64_t tokens = 0;
   double seconds = 0, parts[4] = {0, 0, 0, 0};
   for (int64_t step = 0; step < stage.steps; ++step) {
+    if (step == o.warmup) ComputeRuntime::reset_device_peak();
     std::vector<const Example*> batch;
     for (int64_t i : sampler.next(stage.batch_size)) batch.push_back(&data[size_t(i)]);
     world.barrier();
     step_timers().reset();
     auto t0 = std::chrono::steady_clock::now();
     SftStepStats st = sft_step(ctx, opt, stage, batch, loss_on);
+    ComputeRuntime::synchronize_device();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (step < o.warmup) continue;
     seconds += s;
@@ -82,6 +86,9 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   r.all_to_all_s = parts[1];
   r.pipeline_wait_s = parts[2];
   r.all_reduce_s = parts[3];
+  r.model_tflops_per_s = training_flops_per_token(mc, stage.seq_len) * r.tokens_per_s_per_rank / 1e12;
+  if (o.peak_tflops > 0) r.mfu = r.model_tflops_per_s / o.peak_tflops;
+  r.peak_device_bytes = world.allreduce(ComputeRuntime::device_peak_bytes(), ReduceOp::max);
   return r;
 }
 

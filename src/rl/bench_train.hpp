@@ -15,6 +15,7 @@ struct BenchTrainOptions {
   std::string stage;             // name or index of the stage to time (default: the first pretrain/sft stage)
   int64_t batch_per_rank = 0;    // weak scaling: sequences per rank per step (global = this x data-parallel ranks)
   int64_t global_batch = 0;      // strong scaling: sequences per step for the whole job
+  double peak_tflops = 0;        // measured bf16 GEMM rate for MFU (0: MFU not reported)
 };
 
 struct BenchTrainResult {
@@ -23,6 +24,8 @@ struct BenchTrainResult {
   double tokens_per_s = 0, tokens_per_s_per_rank = 0, step_seconds = 0;
   double compute_s = 0, all_to_all_s = 0, pipeline_wait_s = 0, all_reduce_s = 0;  // per step, max over ranks
   int64_t parameters = 0;
+  double model_tflops_per_s = 0, mfu = 0;  // model FLOPs rate (per rank) and its share of peak_tflops
+  int64_t peak_device_bytes = 0;           // device memory high-water mark (CUDA)
 };
 
 BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& options, const Comm& world);

@@ -23,6 +23,7 @@ ModelConfig checkpoint_model_config(const std::string& path) {
 void load_checkpoint_weights(const std::string& path, Model& model, const Comm& comm) {
   CheckpointReader reader(path, comm);
   read_param_tensors(reader, model.params(), model.params().flat_values(), "model", comm);
+  model.params().refresh_weights();
 }
 
 std::unique_ptr<Model> load_checkpoint_model(const std::string& path, const Comm& comm, DType dtype, Device device) {

@@ -36,6 +36,7 @@ double Optimizer::step(double grad_norm) {
   p.weight_decay = config_.weight_decay;
   p.step = ++step_;
   ops::adamw_step(params_.flat_values(), params_.flat_grads(), m_, v_, params_.optimizer_segments(), p);
+  params_.refresh_weights();  // the bf16 compute copy follows the f32 master weights
   return lr;
 }
 

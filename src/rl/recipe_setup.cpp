@@ -2,6 +2,7 @@
 #include "rl/recipe_setup.hpp"
 
 #include "io/bpe_pretokenizer.hpp"
+#include "core/rng.hpp"
 #include "rl/chat_template.hpp"
 #include "rl/data/file_dataset.hpp"
 #include "rl/data/synth_datasets.hpp"
@@ -34,6 +35,16 @@ std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) 
     R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
                    "': data.source 'previous' but no earlier stage produced an SFT set");
     return ctx.previous_sft;
+  }
+  if (s.data.source == "random") {  // fixed-length sequences of random ids: benchmarks only
+    std::vector<Example> out(static_cast<size_t>(s.data.examples));
+    const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : ctx.tokenizer.vocab_size();
+    for (int64_t i = 0; i < s.data.examples; ++i) {
+      CounterRng rng({seed, hash_string("random-data"), uint64_t(i)});
+      out[size_t(i)].id = i;
+      for (int64_t t = 0; t < s.seq_len; ++t) out[size_t(i)].response.push_back(int32_t(rng.below(uint64_t(vocab))));
+    }
+    return out;
   }
   SynthSplit split = synth_split_from_name(s.data.split);
   if (s.kind == "pretrain") return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);

@@ -139,6 +139,7 @@ std::optional<ResumePoint> find_resume_point(const RunContext& ctx) {
 
 void load_model_weights(const ResumePoint& r, Model& model, const Comm& comm) {
   read_param_tensors(*r.reader, model.params(), model.params().flat_values(), "model", comm);
+  model.params().refresh_weights();
 }
 
 void load_optimizer_state(const ResumePoint& r, Optimizer& opt, const ParamStore& store, const Comm& comm) {
@@ -151,6 +152,7 @@ void load_optimizer_state(const ResumePoint& r, Optimizer& opt, const ParamStore
 std::unique_ptr<Model> load_reference_model(const ResumePoint& r, const Model& like, const Comm& comm) {
   auto ref = std::make_unique<Model>(like.config(), like.dtype(), like.device(), like.shard(), like.expert_comm());
   read_param_tensors(*r.reader, ref->params(), ref->params().flat_values(), "ref", comm);
+  ref->params().refresh_weights();
   return ref;
 }
 

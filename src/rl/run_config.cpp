@@ -18,7 +18,8 @@ void OptimConfig::visit(ConfigVisitor& v) {
 }
 
 void DataConfig::visit(ConfigVisitor& v) {
-  v.choice("source", source, {"synth", "path", "previous"}, "where examples come from");
+  v.choice("source", source, {"synth", "path", "previous", "random"},
+           "where examples come from (random: sequences of seq_len random token ids, for benchmarks)");
   v.field("path", path, "dataset file when source is path");
   v.choice("split", split, {"train", "heldout"}, "synthetic split");
   v.field("examples", examples, "synthetic examples to generate", at_least(1));

@@ -201,13 +201,14 @@ slurm_cluster_stop() {
   local dir=$SLURM_CLUSTER_DIR
   if [ -f "$dir/run/slurmctld.pid" ] && timeout 10 scontrol ping >/dev/null 2>&1; then
     # Cancel until the queue is empty (a job script may requeue itself while being cancelled).
-    local jobs start=$SECONDS
+    local jobs start=$SECONDS announced=0
     while jobs=$(timeout 10 squeue -h -o '%i' 2>/dev/null | tr '\n' ' ') && [ -n "${jobs// /}" ]; do
       if [ $((SECONDS - start)) -ge 30 ]; then
         _slurm_cluster_log "jobs still listed after 30 s: $jobs"
         break
       fi
-      _slurm_cluster_log "cancelling jobs: $jobs"
+      [ "$announced" -eq 1 ] || _slurm_cluster_log "cancelling jobs: $jobs"
+      announced=1
       # shellcheck disable=SC2086
       timeout 10 scancel $jobs 2>/dev/null
       sleep 1

@@ -157,10 +157,12 @@ job=$(run_bounded 30 sbatch --parsable --requeue --ntasks-per-node="$ranks" --ou
       "$src/jobs/r1.sbatch" "$work/requeue.yaml") || fail "sbatch jobs/r1.sbatch"
 job=${job%%;*}
 echo "job $job submitted"
-first_checkpoint() { [ -f "$work/run/checkpoints/latest" ] || job_ended "$job"; }
-wait_until 180 "the first checkpoint of job $job" first_checkpoint
+# r1 creates metrics.jsonl once every rank has its signal handlers and the inputs are checked, just
+# before the first step: stopping then leaves nearly the whole first stage to the second attempt.
+run_started() { [ -f "$work/run/metrics.jsonl" ] || job_ended "$job"; }
+wait_until 180 "job $job to start training" run_started
 [ "$(job_field "$job" JobState)" = RUNNING ] || fail "job $job ended ($(job_field "$job" JobState)) before it could be stopped"
-echo "first checkpoint: $(cat "$work/run/checkpoints/latest"); sending SIGUSR1 to the batch shell of job $job"
+echo "training started; sending SIGUSR1 to the batch shell of job $job"
 run_bounded 30 scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 --batch $job"
 requeued() { [ "$(job_field "$job" Restarts)" = 1 ] && [ "$(job_field "$job" JobState)" = PENDING ]; }
 wait_until 120 "job $job to be requeued (pending, Restarts=1)" requeued
@@ -173,6 +175,9 @@ log="$work/requeue-$job.out"
 expect_in_file "$log" "attempt 1 (SLURM_RESTART_COUNT=0)" "first attempt"
 expect_in_file "$log" "received SIGUSR1" "the batch shell's trap"
 expect_in_file "$log" "r1 exited with status 85" "the stopped first attempt"
+stop_checkpoint=$(sed -n 's|^restart: resuming from .*/\(step_[0-9]*\.h5\) at stage 1/2.*|\1|p' "$log")
+[ -n "$stop_checkpoint" ] || fail "the second attempt did not resume within stage 1 (pretrain); see $log"
+echo "stopped mid-stage; the second attempt resumed from $stop_checkpoint"
 expect_in_file "$log" "requeued job $job" "the requeue"
 expect_in_file "$log" "attempt 2 (SLURM_RESTART_COUNT=1)" "second attempt"
 expect_in_file "$log" "restart: resuming from" "the second attempt's resume"

@@ -18,6 +18,7 @@ void SamplingConfig::visit(ConfigVisitor& v) {
   v.field("max_new_tokens", max_new_tokens, "longest completion", at_least(1));
   v.field("stop", stop, "stop strings (besides the end-of-sequence token)");
   v.field("batch", batch, "sequences decoded together per rank", at_least(1));
+  v.field("ignore_eos", ignore_eos, "generate max_new_tokens even past the end-of-sequence token (benchmarks)");
 }
 
 RolloutEngine::RolloutEngine(const Model& model, const Tokenizer& tokenizer, const ParallelGrid* grid)
@@ -62,7 +63,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   std::vector<Slot> slots(static_cast<size_t>(n_slots));
   std::deque<int64_t> pending;
   for (int64_t i = 0; i < int64_t(requests.size()); ++i) pending.push_back(i);
-  const int32_t eos = tokenizer_.eos_id();
+  const int32_t eos = sampling.ignore_eos ? -1 : tokenizer_.eos_id();
   const ops::SamplingParams params = sampling.params();
   RolloutStats st;
 
@@ -133,8 +134,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
       if (!h.is_host()) pick_t = pick_t.to(h.device());
       Tensor last_rows = Tensor::empty({int64_t(pick.size()), h.cols()}, h.dtype(), h.device());
       ops::gather_rows(h, pick_t, last_rows);
-      Tensor logits = model_.logits(last_rows);  // [S, V]
-      if (!logits.is_host()) logits = logits.to(Device::host);
+      Tensor logits = model_.logits(last_rows);  // [S, V], sampled where it lives (GPU sampling on CUDA)
       std::vector<double> uniforms;
       for (int64_t si : sample_slot[size_t(g)]) {
         const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];

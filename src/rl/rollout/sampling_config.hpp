@@ -17,6 +17,7 @@ struct SamplingConfig {
   int64_t max_new_tokens = 64;
   std::vector<std::string> stop;  // stop strings (generation also stops at the end-of-sequence token)
   int64_t batch = 64;             // sequences decoded together per rank (KV-cache slots)
+  bool ignore_eos = false;        // keep generating past the end-of-sequence token (benchmarks)
   void visit(ConfigVisitor& v);
   ops::SamplingParams params() const { return {temperature, top_p, top_k}; }
 };

@@ -37,9 +37,9 @@ struct GrpoSums {
 };
 
 Tensor host_vector_tensor(const std::vector<double>& v, const Model& m) {
-  Tensor t = Tensor::empty({int64_t(v.size())}, m.dtype());
+  Tensor t = Tensor::empty({int64_t(v.size())}, m.stat_dtype());
   for (size_t i = 0; i < v.size(); ++i) {
-    if (m.dtype() == DType::f64) t.data<double>()[i] = v[i];
+    if (m.stat_dtype() == DType::f64) t.data<double>()[i] = v[i];
     else t.data<float>()[i] = float(v[i]);
   }
   return m.device() == Device::host ? t : t.to(m.device());

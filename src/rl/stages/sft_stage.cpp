@@ -64,10 +64,10 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
   popt.with_mtp = depths > 0;
   auto loss = [&](size_t, const TokenBatch& b, const ModelOutput& out) {
     MicroBatchGrad g;
-    g.dlogp = filled(b.size(), -main_weight, model.dtype(), model.device());
+    g.dlogp = filled(b.size(), -main_weight, model.stat_dtype(), model.device());
     for (int64_t k = 1; k <= depths && !out.mtp_logp.empty(); ++k) {
       double w = mc.mtp_loss_weight / double(depths) / double(std::max<int64_t>(1, counts[size_t(1 + k)]));
-      g.mtp_dlogp.push_back(filled(b.size(), -w, model.dtype(), model.device()));
+      g.mtp_dlogp.push_back(filled(b.size(), -w, model.stat_dtype(), model.device()));
       sums[1] += -w * ops::sum(out.mtp_logp[size_t(k - 1)]);
     }
     sums[0] += -ops::sum(out.logp);

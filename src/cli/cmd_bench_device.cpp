@@ -1,0 +1,71 @@
+// `r1 bench device`: the two ceilings of the machine r1 runs on, measured the way METHOD.md asks —
+// the bf16 GEMM rate through r1's GEMM (cuBLAS on GPUs; 8192^3 by default, random operands, median
+// of timed repeats after warm-up) and the device-to-device copy bandwidth (bytes read + written).
+// They are the denominators of MFU and of the decode weight-read floor in the other benchmarks.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "core/log.hpp"
+#include "kernels/ops.hpp"
+#include "kernels/runtime.hpp"
+
+namespace r1::cli {
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int bench_device(const Args& a, const Comm&) {
+  int argc = 0;
+  ComputeRuntime runtime(argc, nullptr, 1);
+  const bool cuda = a.get("--device", "cuda") == "cuda";
+  if (cuda) ComputeRuntime::enable_cuda(0);
+  const Device dev = cuda ? Device::cuda : Device::host;
+  const DType dt = cuda ? DType::bf16 : DType::f32;
+  const int64_t n = a.get_int("--size", cuda ? 8192 : 1024), repeats = a.get_int("--repeats", 10);
+  Tensor host_a = Tensor::empty({n, n}, DType::f32);
+  for (int64_t i = 0; i < n * n; ++i) host_a.data<float>()[i] = float((i * 2654435761u % 1000) / 1000.0 - 0.5);
+  Tensor A = Tensor::empty({n, n}, dt, dev), B = Tensor::empty({n, n}, dt, dev), C = Tensor::empty({n, n}, dt, dev);
+  Tensor src = host_a.to(dev);
+  ops::convert(src, A);
+  ops::convert(src, B);
+  std::vector<double> gemm_s, copy_s;
+  for (int64_t r = 0; r < repeats + 3; ++r) {
+    ComputeRuntime::synchronize_device();
+    auto t0 = std::chrono::steady_clock::now();
+    ops::gemm(A, ops::Trans::no, B, ops::Trans::yes, C, 1.0, 0.0);
+    ComputeRuntime::synchronize_device();
+    if (r >= 3) gemm_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const int64_t copy_elems = a.get_int("--copy-mb", cuda ? 4096 : 512) * (1 << 20) / 4;
+  Tensor x = Tensor::zeros({copy_elems}, DType::f32, dev), y = Tensor::zeros({copy_elems}, DType::f32, dev);
+  for (int64_t r = 0; r < repeats + 3; ++r) {
+    ComputeRuntime::synchronize_device();
+    auto t0 = std::chrono::steady_clock::now();
+    y.copy_from(x);
+    ComputeRuntime::synchronize_device();
+    if (r >= 3) copy_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const double tflops = 2.0 * double(n) * double(n) * double(n) / median(gemm_s) / 1e12;
+  const double gbps = 2.0 * double(copy_elems) * 4 / median(copy_s) / 1e9;
+  char line[256];
+  std::snprintf(line, sizeof line, "bench device: %s %s GEMM %lld^3: %.1f TFLOP/s (median of %lld); copy: %.0f GB/s (read + write)",
+                device_name(dev), dtype_name(dt), (long long)n, tflops, (long long)repeats, gbps);
+  log_line(line);
+  return 0;
+}
+
+Registrar reg(Command{"bench device", "measured GEMM rate and copy bandwidth (the MFU and roofline denominators)", "", {},
+                      {{"--device", "NAME", "cuda or host", "cuda"},
+                       {"--size", "N", "GEMM size N x N x N"},
+                       {"--copy-mb", "MB", "bytes copied device to device"},
+                       {"--repeats", "N", "timed repeats (median reported)", "10"}},
+                      false, true, bench_device});
+}  // namespace
+
+}  // namespace r1::cli
