@@ -3,6 +3,10 @@
 // master weights) and on the host (f32): per-token log-probs, the loss, every parameter gradient after
 // a backward, and a GRPO update's gradient (clipped-ratio objective with advantages) agree within
 // bf16 tolerance; cached generation on the GPU samples the same tokens for most completions.
+// Strict per-tensor gradient checks route every token to every expert (a continuous function of the
+// weights): with top-k routing, bf16 rounding flips a few near-tie expert choices, which moves whole
+// tokens between routed experts, and every later layer sees the changed outputs. The top-k test
+// therefore bounds the log-probs, the loss and only the overall gradient.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -41,6 +45,13 @@ ModelConfig moe_config() {
   c.num_nextn_predict_layers = 1;
   c.max_position_embeddings = 256;
   c.initializer_range = 0.05;
+  return c;
+}
+
+// The same model with every token sent to every routed expert (no discontinuous top-k choice).
+ModelConfig all_experts_routed(ModelConfig c) {
+  c.num_experts_per_tok = c.n_routed_experts;
+  c.topk_group = c.n_group;
   return c;
 }
 
@@ -90,8 +101,10 @@ Pair make_pair(const ModelConfig& c) {
   return p;
 }
 
-// Per-parameter relative gradient errors; returns the overall one.
-double compare_gradients(const Model& gpu, const Model& host, double per_tensor_bound) {
+// Per-parameter relative gradient errors (routed experts skipped when `check_routed_experts` is
+// false); returns the overall one.
+double compare_gradients(const Model& gpu, const Model& host, double per_tensor_bound,
+                         bool check_routed_experts = true) {
   auto g = to_f64_vector(gpu.params().flat_grads()), h = to_f64_vector(host.params().flat_grads());
   double worst = 0;
   for (const ParamInfo& p : host.params().params()) {
@@ -102,6 +115,10 @@ double compare_gradients(const Model& gpu, const Model& host, double per_tensor_
     for (double v : b) scale = std::max(scale, std::fabs(v));
     if (scale < 1e-7) continue;
     double err = rel_error(a, b);
+    if (!check_routed_experts && p.name.find("mlp.experts.") != std::string::npos) {
+      BOOST_TEST_MESSAGE(p.name << ": routed expert, relative error " << err << " (not bounded per tensor)");
+      continue;
+    }
     worst = std::max(worst, err);
     BOOST_TEST(err < per_tensor_bound, p.name << ": GPU vs host gradient relative error " << err);
   }
@@ -110,7 +127,7 @@ double compare_gradients(const Model& gpu, const Model& host, double per_tensor_
   return all;
 }
 
-void check_loss_and_gradients(const ModelConfig& c) {
+void check_loss_and_gradients(const ModelConfig& c, bool top_k_routing = false) {
   Pair m = make_pair(c);
   TokenBatch b = batch_for(c, 7);
   ModelActs ag, ah;
@@ -133,19 +150,24 @@ void check_loss_and_gradients(const ModelConfig& c) {
   m.gpu->backward(ag, dh.to(Device::cuda), mtp_g);
   double loss_h = -ops::sum(oh.logp) / n, loss_g = -ops::sum(og.logp.to(Device::host)) / n;
   BOOST_TEST(std::fabs(loss_g - loss_h) < 1e-2 * std::fabs(loss_h), "loss " << loss_g << " vs " << loss_h);
-  BOOST_TEST(compare_gradients(*m.gpu, *m.host, 5e-2) < 2e-2);
+  if (top_k_routing)
+    BOOST_TEST(compare_gradients(*m.gpu, *m.host, 1.0, false) < 1e-1);
+  else
+    BOOST_TEST(compare_gradients(*m.gpu, *m.host, 5e-2) < 2e-2);
 }
 
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(test_cuda_model, gpu::CudaFixture)
 
-BOOST_AUTO_TEST_CASE(deepseek_v3_loss_and_gradients) { check_loss_and_gradients(moe_config()); }
+BOOST_AUTO_TEST_CASE(deepseek_v3_loss_and_gradients) { check_loss_and_gradients(all_experts_routed(moe_config())); }
+
+BOOST_AUTO_TEST_CASE(deepseek_v3_top_k_routing) { check_loss_and_gradients(moe_config(), true); }
 
 BOOST_AUTO_TEST_CASE(qwen2_tied_loss_and_gradients) { check_loss_and_gradients(dense_config()); }
 
 BOOST_AUTO_TEST_CASE(grpo_update_gradient) {
-  ModelConfig c = moe_config();
+  ModelConfig c = all_experts_routed(moe_config());
   c.num_nextn_predict_layers = 0;
   Pair m = make_pair(c);
   TokenBatch b = batch_for(c, 9);
@@ -173,7 +195,8 @@ BOOST_AUTO_TEST_CASE(grpo_update_gradient) {
   m.gpu->params().zero_grads();
   m.host->backward(ah, dh, {});
   m.gpu->backward(ag, dg.to(Device::cuda), {});
-  BOOST_TEST(compare_gradients(*m.gpu, *m.host, 5e-2) < 2e-2);
+  // Advantages of both signs cancel in sums over tokens (norm weights): looser per tensor.
+  BOOST_TEST(compare_gradients(*m.gpu, *m.host, 1e-1) < 2e-2);
 }
 
 BOOST_AUTO_TEST_CASE(cached_decoding_matches_host) {
