@@ -25,7 +25,7 @@ int bench_decode(const Args& a, const Comm& world) {
   ComputeRuntime runtime(argc, nullptr, int(c.threads));
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
-  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
+  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();

@@ -55,6 +55,15 @@ Comm Comm::split(int color, int key) const {
   return c;
 }
 
+int Comm::node_local_rank() const {
+  MPI_Comm node;
+  MPI_CHECK(MPI_Comm_split_type(native(), MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
+  int local = 0;
+  MPI_CHECK(MPI_Comm_rank(node, &local));
+  MPI_CHECK(MPI_Comm_free(&node));
+  return local;
+}
+
 MPI_Comm Comm::native() const {
   R1_CHECK(comm_ != nullptr, "use of an empty Comm");
   return comm_;

@@ -20,6 +20,9 @@ class Comm {
   Comm() = default;                     // an empty handle
   static Comm duplicate(MPI_Comm comm);  // owns a duplicate of `comm`
   Comm split(int color, int key) const;
+  // This rank's index among the ranks of this communicator on the same node (MPI shared-memory
+  // split): the GPU a rank uses on a node with one rank per GPU.
+  int node_local_rank() const;
 
   bool valid() const { return comm_ != nullptr; }
   int rank() const { return rank_; }

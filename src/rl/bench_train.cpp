@@ -38,7 +38,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
-  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
+  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
   ctx.grid = make_run_grid(c, mc, world, ctx.device, in.config_file);

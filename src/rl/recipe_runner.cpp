@@ -79,7 +79,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   RunContext ctx{c, in.config_file, world, world, run_tokenizer(c, run_dir), nullptr, MetricsLog()};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
-  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.rank());
+  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
   ctx.resolved_yaml = in.resolved_yaml;
   {
     ModelConfig grid_model = c.model;
