@@ -1,6 +1,7 @@
 // Gradient and router-load synchronisation over the rank grid.
 #include "rl/grad_sync.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops.hpp"
@@ -20,27 +21,53 @@ std::vector<std::pair<int64_t, int64_t>> group_runs(const ParamStore& store, Par
   return runs;
 }
 
-// Sums the runs' values over `comm` (packed into one buffer when they are not the whole flat buffer).
-void all_reduce_runs(Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs, TensorComm& comm) {
+// Sums the runs' values over `comm`, in buckets of at most `bucket_elems` elements: contiguous
+// stretches of the flat buffer are reduced in place, and scattered runs are packed into one staging
+// buffer of at most a bucket. Buckets follow the parameter order, so the reduction is the same on
+// every rank and every run.
+void all_reduce_runs(Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs, TensorComm& comm,
+                     int64_t bucket_elems) {
   if (comm.size() == 1 || runs.empty()) return;
   int64_t total = 0;
   for (auto& r : runs) total += r.second;
-  if (runs.size() == 1 && runs[0].first == 0 && runs[0].second == flat.numel()) {
-    comm.all_reduce_sum(flat);
+  if (runs.size() == 1) {
+    for (int64_t o = 0; o < total; o += bucket_elems) {
+      Tensor part = flat.flat(runs[0].first + o, {std::min(bucket_elems, total - o)});
+      comm.all_reduce_sum(part);
+    }
     return;
   }
-  Tensor packed = Tensor::empty({total}, flat.dtype(), flat.device());
-  int64_t o = 0;
+  Tensor staging = Tensor::empty({std::min(total, bucket_elems)}, flat.dtype(), flat.device());
+  // Pieces (flat offset, length) of the current bucket.
+  std::vector<std::pair<int64_t, int64_t>> pieces;
+  int64_t filled = 0;
+  auto flush = [&] {
+    if (filled == 0) return;
+    Tensor packed = staging.flat(0, {filled});
+    int64_t o = 0;
+    for (auto& p : pieces) {
+      packed.flat(o, {p.second}).copy_from(flat.flat(p.first, {p.second}));
+      o += p.second;
+    }
+    comm.all_reduce_sum(packed);
+    o = 0;
+    for (auto& p : pieces) {
+      flat.flat(p.first, {p.second}).copy_from(packed.flat(o, {p.second}));
+      o += p.second;
+    }
+    pieces.clear();
+    filled = 0;
+  };
   for (auto& r : runs) {
-    packed.flat(o, {r.second}).copy_from(flat.flat(r.first, {r.second}));
-    o += r.second;
+    for (int64_t o = 0; o < r.second;) {
+      int64_t take = std::min(r.second - o, bucket_elems - filled);
+      pieces.push_back({r.first + o, take});
+      filled += take;
+      o += take;
+      if (filled == bucket_elems) flush();
+    }
   }
-  comm.all_reduce_sum(packed);
-  o = 0;
-  for (auto& r : runs) {
-    flat.flat(r.first, {r.second}).copy_from(packed.flat(o, {r.second}));
-    o += r.second;
-  }
+  flush();
 }
 
 double sum_squares_of_runs(const Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs) {
@@ -57,8 +84,10 @@ double synchronize_gradients(RunContext& ctx, Model& model) {
   Tensor& grads = store.flat_grads();
   auto dense = group_runs(store, ParamGroup::dense), expert = group_runs(store, ParamGroup::expert);
   // Dense parameters: summed over this stage's data-parallel ranks; experts: over their replicas.
-  all_reduce_runs(grads, dense, grid.dp_tensors());
-  all_reduce_runs(grads, expert, grid.expert_replica_tensors());
+  const int64_t bucket_elems =
+      std::max<int64_t>(1, int64_t(ctx.config.parallel.bucket_mb * 1024 * 1024) / int64_t(dtype_size(grads.dtype())));
+  all_reduce_runs(grads, dense, grid.dp_tensors(), bucket_elems);
+  all_reduce_runs(grads, expert, grid.expert_replica_tensors(), bucket_elems);
   // The embedding is held by both pipeline ends when the last stage needs it (tied LM head, or MTP
   // embedding the shifted tokens): both copies get the sum of the two gradients. Both ends decide
   // this from the config alone, so the collective matches.

@@ -1,6 +1,7 @@
-// Gradient and router-load synchronisation across data-parallel replicas: gradients are summed
-// (the loss weights are already normalised over the global batch) and the global norm returned;
-// expert loads are summed so every replica applies the same balancing-bias step.
+// Gradient and router-load synchronisation across data-parallel replicas: gradients are summed in
+// buckets of `parallel.bucket_mb` (the loss weights are already normalised over the global batch)
+// and the global norm returned; expert loads are summed so every replica applies the same
+// balancing-bias step.
 #pragma once
 #include <vector>
 

@@ -111,6 +111,8 @@ void ParallelConfig::visit(ConfigVisitor& v) {
   v.field("pp", pp, "pipeline-parallel stages", at_least(1));
   v.field("ep", ep, "expert-parallel group size (divides dp)", at_least(1));
   v.field("layers", layers, "decoder layers per pipeline stage (default: an even split)");
+  v.field("bucket_mb", bucket_mb, "gradient all-reduce bucket size in MiB (bounds the staging buffer)",
+          greater_than(0));
 }
 
 void InitConfig::visit(ConfigVisitor& v) {

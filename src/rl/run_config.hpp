@@ -132,6 +132,7 @@ struct ParallelConfig {
   int64_t pp = 1;  // pipeline stages
   int64_t ep = 1;  // expert-parallel group size (divides dp)
   std::vector<int64_t> layers;  // layers per pipeline stage (default: an even split)
+  double bucket_mb = 32;        // gradient all-reduce bucket size (MiB)
   void visit(ConfigVisitor& v);
 };
 

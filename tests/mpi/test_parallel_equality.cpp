@@ -89,12 +89,14 @@ std::vector<Example> make_examples(int64_t n, int64_t vocab, uint64_t seed) {
 // One pretraining step (loss on every token) of `model_yaml` under layout (pp, ep, layers) on `comm`;
 // gradients gathered by name on comm's rank 0 through a checkpoint file (the resharding path).
 StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp, int64_t ep,
-                    std::vector<int64_t> layers, int64_t micro_batch, const std::string& scratch) {
+                    std::vector<int64_t> layers, int64_t micro_batch, const std::string& scratch,
+                    double bucket_mb) {
   RunConfig rc;
   read_config(ConfigSource{"<model>", model_yaml, {}}, rc.model);
   rc.parallel.pp = pp;
   rc.parallel.ep = ep;
   rc.parallel.layers = layers;
+  rc.parallel.bucket_mb = bucket_mb;
   rc.seed = 5;
   StageConfig stage;
   stage.kind = "pretrain";
@@ -144,7 +146,7 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
 }
 
 void compare_layout(const std::string& model_yaml, int needed_world, int64_t pp, int64_t ep,
-                    const std::vector<int64_t>& layers, int64_t micro_batch) {
+                    const std::vector<int64_t>& layers, int64_t micro_batch, double bucket_mb = 32) {
   set_log_quiet(true);
   Comm world = world_comm();
   if (world.size() != needed_world) return;
@@ -152,9 +154,9 @@ void compare_layout(const std::string& model_yaml, int needed_world, int64_t pp,
   // Reference: rank 0 alone, whole model, same global batch.
   Comm solo = world.split(world.rank() == 0 ? 0 : 1, world.rank());
   StepResult reference;
-  if (world.rank() == 0) reference = run_step(solo, model_yaml, 1, 1, {}, 8, scratch);
+  if (world.rank() == 0) reference = run_step(solo, model_yaml, 1, 1, {}, 8, scratch, 32);
   world.barrier();
-  StepResult parallel = run_step(world, model_yaml, pp, ep, layers, micro_batch, scratch);
+  StepResult parallel = run_step(world, model_yaml, pp, ep, layers, micro_batch, scratch, bucket_mb);
   // Sampled tokens: every rank compares with rank 0's reference (sent as text).
   std::string ref_tokens;
   if (world.rank() == 0) {
@@ -204,5 +206,7 @@ BOOST_AUTO_TEST_CASE(pp2_dp2) { compare_layout(kMoeModel, 4, 2, 1, {}, 1); }
 BOOST_AUTO_TEST_CASE(pp2_dp2_ep2) { compare_layout(kMoeModel, 4, 2, 2, {3, 1}, 1); }
 BOOST_AUTO_TEST_CASE(dp4_ep4_experts_without_tokens) { compare_layout(kMoeModel, 4, 1, 4, {}, 1); }
 BOOST_AUTO_TEST_CASE(dp4_ep2_replicated_experts) { compare_layout(kMoeModel, 4, 1, 2, {}, 1); }
+// Buckets of 512 floats: many all-reduces per step, scattered runs packed across bucket borders.
+BOOST_AUTO_TEST_CASE(dp4_ep2_small_buckets) { compare_layout(kMoeModel, 4, 1, 2, {}, 1, 512 * 4 / (1024.0 * 1024)); }
 
 BOOST_AUTO_TEST_SUITE_END()
