@@ -19,6 +19,7 @@ def main():
     ap.add_argument("metrics")
     ap.add_argument("-o", "--out", required=True)
     ap.add_argument("--title", default="tiny-r1: GRPO stages")
+    ap.add_argument("--smooth", type=int, default=10, help="moving-average window in steps (1 = raw only)")
     args = ap.parse_args()
 
     grpo, evals = {}, []
@@ -36,7 +37,10 @@ def main():
         for stage, rows in grpo.items():
             xs = [r["global_step"] for r in rows]
             ys = [r[key] for r in rows]
-            ax.plot(xs, ys, label=stage, linewidth=1.2)
+            line, = ax.plot(xs, ys, linewidth=0.8, alpha=0.35)
+            w = max(1, args.smooth)
+            avg = [sum(ys[max(0, i - w + 1):i + 1]) / len(ys[max(0, i - w + 1):i + 1]) for i in range(len(ys))]
+            ax.plot(xs, avg, color=line.get_color(), linewidth=1.8, label=f"{stage} ({w}-step mean)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     for e in evals:
