@@ -2,6 +2,7 @@
 // stage on the current rank layout. `--csv FILE` appends one line per run (the scaling scripts
 // collect these).
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -32,13 +33,23 @@ int bench_train_command(const Args& a, const Comm& world) {
   std::snprintf(line, sizeof line,
                 "bench train: %s, %d rank(s), %s parameters, global batch %lld sequences, %lld timed steps\n"
                 "  tokens/s %s   tokens/s per rank %s   step %.4f s\n"
-                "  step split: compute %.4f s, all-to-all %.4f s, pipeline wait %.4f s, all-reduce %.4f s\n"
-                "  model %.1f TFLOP/s per rank%s%s   peak device memory %.2f GiB",
+                "  step split: compute %.4f s, all-to-all %.4f s, pipeline wait %.4f s, all-reduce %.4f s\n",
                 in.config_file.c_str(), r.ranks, format_count(double(r.parameters)).c_str(), (long long)r.global_batch,
                 (long long)r.steps, format_count(r.tokens_per_s).c_str(), format_count(r.tokens_per_s_per_rank).c_str(),
-                r.step_seconds, r.compute_s, r.all_to_all_s, r.pipeline_wait_s, r.all_reduce_s, r.model_tflops_per_s,
-                r.mfu > 0 ? ", MFU " : "", r.mfu > 0 ? (std::to_string(int(100 * r.mfu + 0.5)) + "%").c_str() : "",
-                double(r.peak_device_bytes) / double(1 << 30));
+                r.step_seconds, r.compute_s, r.all_to_all_s, r.pipeline_wait_s, r.all_reduce_s);
+  // Model FLOP rate in the unit that fits (host runs are GFLOP/s), MFU when a peak was given, and
+  // the device memory high-water mark on GPUs.
+  char rate[200];
+  if (r.model_tflops_per_s >= 1) std::snprintf(rate, sizeof rate, "  model %.1f TFLOP/s per rank", r.model_tflops_per_s);
+  else std::snprintf(rate, sizeof rate, "  model %.2f GFLOP/s per rank", r.model_tflops_per_s * 1e3);
+  std::string tail = rate;
+  if (r.mfu > 0) tail += ", MFU " + std::to_string(int(100 * r.mfu + 0.5)) + "%";
+  if (r.peak_device_bytes > 0) {
+    char mem[80];
+    std::snprintf(mem, sizeof mem, "   peak device memory %.2f GiB", double(r.peak_device_bytes) / double(1 << 30));
+    tail += mem;
+  }
+  std::strncat(line, tail.c_str(), sizeof line - std::strlen(line) - 1);
   log_line(line);
   if (auto csv = a.maybe("--csv"); csv && world.rank() == 0) {
     bool header = !std::filesystem::exists(*csv);
