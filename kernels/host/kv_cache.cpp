@@ -61,7 +61,7 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
              "attention_cached: v_cache ", v_cache.describe(), " does not match k_cache ", k_cache.describe());
   }
   const int64_t n = row_slot.numel();
-  R1_CHECK(q.numel() % (n * dk) == 0 || n == 0, "attention_cached: q ", q.describe(), " for ", n, " rows of width ", dk);
+  R1_CHECK(n == 0 || q.numel() % (n * dk) == 0, "attention_cached: q ", q.describe(), " for ", n, " rows of width ", dk);
   const int64_t hq = n ? q.numel() / (n * dk) : 0;
   R1_CHECK(n == 0 || (hq % hkv == 0 && hq > 0), "attention_cached: ", hq, " query heads for ", hkv, " kv heads");
   check_numel("attention_cached", row_pos, n, "row_pos");

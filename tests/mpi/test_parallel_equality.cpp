@@ -2,7 +2,8 @@
 // pp=2 x dp=2 x ep=2, one training step (DeepSeek-V3-style model: MLA, MoE with shared experts and
 // group-limited routing, MTP; a tied dense Qwen2 too) gives the same loss and the same gradient for
 // every parameter as the same global batch on one rank (within 1e-5 relative, host fp32), and a
-// rollout samples the same tokens. The pipeline cases use an uneven layer split and more
+// rollout samples the same tokens — also when the replicas generate different prompts and need
+// different numbers of decode rounds. The pipeline cases use an uneven layer split and more
 // micro-batches than stages; the MoE batch is small enough that some experts receive no tokens.
 #include <boost/test/unit_test.hpp>
 
@@ -193,6 +194,68 @@ void compare_layout(const std::string& model_yaml, int needed_world, int64_t pp,
                            << worst_name << ")");
 }
 
+// Rollouts where the data-parallel replicas generate different prompts, as in GRPO and eval: replica
+// d takes its own share (dp_rank 0 the first 9 of 12 requests, the others split the rest, so with dp=4
+// one replica has none), and replicas need different numbers of decode rounds. With expert
+// parallelism their MoE all-to-alls must still pair up; every completion must equal the one-rank run's.
+// Completions by request index (on the first pipeline stage; later stages hold the same ones).
+std::map<int64_t, std::vector<int32_t>> split_rollouts(const Comm& comm, int64_t pp, int64_t ep) {
+  RunConfig rc;
+  read_config(ConfigSource{"<model>", kMoeModel, {}}, rc.model);
+  rc.parallel.pp = pp;
+  rc.parallel.ep = ep;
+  rc.seed = 5;
+  Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
+  RunContext ctx{rc, "<test>", comm, comm, tok, nullptr, MetricsLog()};
+  ctx.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
+  ctx.model = make_rank_model(ctx, rc.model);
+  ctx.model->init_weights(11);
+  std::vector<Example> examples = make_examples(12, rc.model.vocab_size, 23);
+  std::vector<std::vector<int32_t>> prompts;
+  for (auto& e : examples) prompts.push_back(std::vector<int32_t>(e.response.begin(), e.response.begin() + 3));
+  const int64_t dp = comm.size() / pp, d = ctx.grid->position().dp_rank;
+  std::vector<int64_t> mine;
+  for (int64_t i = 0; i < 12; ++i) {
+    int64_t owner = dp == 1 || i < 9 ? 0 : 1 + (i - 9) % std::max<int64_t>(1, std::min<int64_t>(dp - 1, 2));
+    if (owner == d) mine.push_back(i);
+  }
+  std::vector<RolloutRequest> requests;
+  for (int64_t i : mine) requests.push_back({i, 0, &prompts[size_t(i)]});
+  SamplingConfig sc;
+  sc.max_new_tokens = 6;
+  sc.batch = 4;  // rounds = ceil(requests / 4) x 6: replicas with more requests run more rounds
+  RolloutEngine engine(*ctx.model, tok, ctx.grid.get());
+  std::vector<Rollout> rollouts = engine.generate(requests, sc, 77, 2);
+  std::map<int64_t, std::vector<int32_t>> out;
+  if (ctx.grid->position().stage == 0)
+    for (size_t k = 0; k < mine.size(); ++k) out[mine[k]] = rollouts[k].tokens;
+  return out;
+}
+
+void compare_split_rollouts(int needed_world, int64_t pp, int64_t ep) {
+  set_log_quiet(true);
+  Comm world = world_comm();
+  if (world.size() != needed_world) return;
+  Comm solo = world.split(world.rank() == 0 ? 0 : 1, world.rank());
+  std::string ref;
+  if (world.rank() == 0)
+    for (auto& [i, t] : split_rollouts(solo, 1, 1)) {
+      ref += std::to_string(i) + ":";
+      for (int32_t x : t) ref += std::to_string(x) + ",";
+      ref += ";";
+    }
+  world.broadcast(ref, 0);
+  int64_t checked = 0;
+  for (auto& [i, t] : split_rollouts(world, pp, ep)) {
+    std::string mine = std::to_string(i) + ":";
+    for (int32_t x : t) mine += std::to_string(x) + ",";
+    mine += ";";
+    BOOST_TEST(ref.find(mine) != std::string::npos, "rank " << world.rank() << ": completion of request " << i << " differs from one rank's");
+    ++checked;
+  }
+  BOOST_TEST(world.allreduce(checked) == 12, "every request generated exactly once");
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(test_parallel_equality)
@@ -207,6 +270,9 @@ BOOST_AUTO_TEST_CASE(pp2_dp2_ep2) { compare_layout(kMoeModel, 4, 2, 2, {3, 1}, 1
 BOOST_AUTO_TEST_CASE(dp4_ep4_experts_without_tokens) { compare_layout(kMoeModel, 4, 1, 4, {}, 1); }
 BOOST_AUTO_TEST_CASE(dp4_ep2_replicated_experts) { compare_layout(kMoeModel, 4, 1, 2, {}, 1); }
 // Buckets of 512 floats: many all-reduces per step, scattered runs packed across bucket borders.
+BOOST_AUTO_TEST_CASE(rollouts_dp2_ep2_uneven_requests) { compare_split_rollouts(2, 1, 2); }
+BOOST_AUTO_TEST_CASE(rollouts_pp2_dp2_ep2_uneven_requests) { compare_split_rollouts(4, 2, 2); }
+BOOST_AUTO_TEST_CASE(rollouts_dp4_ep4_replica_without_requests) { compare_split_rollouts(4, 1, 4); }
 BOOST_AUTO_TEST_CASE(dp4_ep2_small_buckets) { compare_layout(kMoeModel, 4, 1, 2, {}, 1, 512 * 4 / (1024.0 * 1024)); }
 
 BOOST_AUTO_TEST_SUITE_END()

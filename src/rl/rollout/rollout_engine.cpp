@@ -22,7 +22,7 @@ void SamplingConfig::visit(ConfigVisitor& v) {
 }
 
 RolloutEngine::RolloutEngine(const Model& model, const Tokenizer& tokenizer, const ParallelGrid* grid)
-    : model_(model), tokenizer_(tokenizer), grid_(grid && grid->layout().pp > 1 ? grid : nullptr) {}
+    : model_(model), tokenizer_(tokenizer), grid_(grid) {}
 
 namespace {
 struct Slot {
@@ -48,7 +48,10 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
                                              uint64_t seed, int64_t step, RolloutStats* stats) const {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Rollout> out(requests.size());
-  if (requests.empty()) return out;
+  // See the expert-group agreement below: with expert parallelism a replica without requests still
+  // takes part in its group's forwards.
+  const bool coupled = grid_ && grid_->ep().size() > 1;
+  if (requests.empty() && !coupled) return out;
   int64_t longest_prompt = 0;
   for (auto& r : requests) {
     R1_CHECK(r.prompt && !r.prompt->empty(), "rollout request without a prompt");
@@ -58,7 +61,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   R1_INPUT_CHECK(capacity <= model_.config().max_position_embeddings, "sampling: prompt (", longest_prompt,
                  " tokens) + max_new_tokens (", sampling.max_new_tokens, ") exceed model.max_position_embeddings (",
                  model_.config().max_position_embeddings, ")");
-  const int64_t n_slots = std::min<int64_t>(sampling.batch, int64_t(requests.size()));
+  const int64_t n_slots = std::max<int64_t>(1, std::min<int64_t>(sampling.batch, int64_t(requests.size())));
   KvCache cache = model_.make_kv_cache(n_slots, capacity);
   std::vector<Slot> slots(static_cast<size_t>(n_slots));
   std::deque<int64_t> pending;
@@ -70,7 +73,8 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   const int stages = grid_ ? int(grid_->layout().pp) : 1;
   const int stage = grid_ ? int(grid_->position().stage) : 0;
   const bool first = stage == 0, last = stage == stages - 1;
-  const int64_t groups = std::min<int64_t>(stages, n_slots);
+  // Micro-batch groups in flight through the pipeline; a fixed count when replicas are coupled.
+  const int64_t groups = coupled ? stages : std::min<int64_t>(stages, n_slots);
 
   while (true) {
     // Fill free slots with pending prompts (the same decisions on every rank of the pipeline).
@@ -109,12 +113,21 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
       sample_row[g].push_back(rows[g].size() - 1);
       total_rows += 1;
     }
-    if (total_rows == 0) break;
+    // Expert parallelism couples the data-parallel replicas of a stage: every forward of a MoE layer
+    // is an all-to-all over the expert group, whose replicas generate different prompts and so need
+    // different numbers of rounds. The group agrees on which rounds and groups run; a replica with
+    // nothing left takes part with zero rows. (Pipeline peers hold the same requests, and every
+    // stage has the same expert groups of pipelines, so the agreement is the same at every stage.)
+    std::vector<int64_t> runs(static_cast<size_t>(groups + 1), 0);
+    runs[0] = total_rows > 0;
+    for (int64_t g = 0; g < groups; ++g) runs[size_t(g + 1)] = rows[size_t(g)].size() > 0;
+    if (coupled) grid_->ep().allreduce(runs, ReduceOp::max);
+    if (runs[0] == 0) break;
     // Each group through this rank's stage; the last stage samples.
     std::vector<Tensor> tokens(static_cast<size_t>(groups));
     for (int64_t g = 0; g < groups; ++g) {
       const CachedRows& r = rows[size_t(g)];
-      if (r.size() == 0) continue;
+      if (runs[size_t(g + 1)] == 0) continue;
       Tensor h_in;
       if (!first) {
         h_in = Tensor::empty({r.size(), model_.config().hidden_size}, model_.dtype(), model_.device());
@@ -128,6 +141,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
         grid_->pipeline_tensors().exchange(h, stage + 1, none, -1);
         continue;
       }
+      if (r.size() == 0) continue;  // an empty turn for the expert group: nothing to sample
       // Logits of each slot's last row only.
       std::vector<int32_t> pick(sample_row[size_t(g)].begin(), sample_row[size_t(g)].end());
       Tensor pick_t = Tensor::from_vector(pick);
