@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "parallel/mpi_io_defaults.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "parallel/comm.hpp"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
     }
 
   int provided = 0;
+  apply_mpi_io_defaults();
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -5,12 +5,14 @@
 #include <mpi.h>
 
 #include "kernels/runtime.hpp"
+#include "parallel/mpi_io_defaults.hpp"
 
 namespace {
 struct MpiRuntimeFixture {
   MpiRuntimeFixture() {
     int argc = boost::unit_test::framework::master_test_suite().argc;
     char** argv = boost::unit_test::framework::master_test_suite().argv;
+    r1::apply_mpi_io_defaults();
     MPI_Init(&argc, &argv);
     runtime = new r1::ComputeRuntime(argc, argv, 1);
   }
