@@ -24,15 +24,7 @@ int bench_decode(const Args& a, const Comm& world) {
   int argc = 0;
   ComputeRuntime runtime(argc, nullptr, int(c.threads));
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
-  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
-  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
-  ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;
-  ModelConfig mc = c.model;
-  if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
-  ctx.grid = make_run_grid(c, mc, world, ctx.device, in.config_file);
-  ctx.dp = ctx.grid->dp();
-  ctx.model = make_rank_model(ctx, mc);
-  ctx.model->init_weights(uint64_t(c.seed));
+  setup_random_rank_model(ctx, world);
   const int64_t batch = a.get_int("--batch", 64), prompt = a.get_int("--prompt", 128), fresh = a.get_int("--new", 256);
   const int64_t rounds = a.get_int("--rounds", 3);
   SamplingConfig sc;
@@ -44,7 +36,7 @@ int bench_decode(const Args& a, const Comm& world) {
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(batch));
   CounterRng rng({uint64_t(c.seed), hash_string("bench-prompts")});
   for (auto& p : prompts)
-    for (int64_t t = 0; t < prompt; ++t) p.push_back(int32_t(rng.below(uint64_t(mc.vocab_size))));
+    for (int64_t t = 0; t < prompt; ++t) p.push_back(int32_t(rng.below(uint64_t(ctx.model->config().vocab_size))));
   std::vector<RolloutRequest> requests;
   for (int64_t i = 0; i < batch; ++i) requests.push_back({i, 0, &prompts[size_t(i)]});
   RolloutEngine engine(*ctx.model, ctx.tokenizer, ctx.grid.get());

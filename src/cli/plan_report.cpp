@@ -169,7 +169,7 @@ std::string render_plan_tables(const std::vector<PipelineStagePlan>& stages, con
   if (o.training) {
     out += "  saved/micro: what one micro-batch's forward keeps for its backward; in flight: 1F1B keeps pp - stage\n"
            "  micro-batches' activations (capped by the micro-batches per step)\n";
-    out += "\nFor comparison, NOT implemented in r1: optimizer-side state per rank (f32 master weights + AdamW moments)\n";
+    out += "\nWhat sharding the optimizer state would save (r1 keeps a full copy per rank; ZeRO-1 and BF16 moments are reference columns, not r1 options): f32 master weights + AdamW moments per rank\n";
     out += table({"stage", "layers", "r1 (full copy)", "ZeRO-1", "BF16 moments", "ZeRO-1 + BF16 moments", "train total then"},
                   opt_cells);
     out += "  ZeRO-1 shards the state of dense parameters over dp = " + std::to_string(grid.dp) +

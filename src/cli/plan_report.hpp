@@ -1,5 +1,5 @@
 // The tables `r1 plan` prints: memory per rank, the optimizer-state comparison (ZeRO-1 / BF16
-// moments, not implemented in r1) and communication per optimizer step, one row per pipeline stage
+// moments — r1 keeps a full copy; reference columns only) and communication per optimizer step, one row per pipeline stage
 // (consecutive stages with identical numbers share a row, e.g. "1-14").
 #pragma once
 #include <string>

@@ -41,7 +41,7 @@ struct StageMemory {
   int64_t training_peak() const { return static_bytes() + activations + lm_head_buffer; }
   int64_t generation_peak() const { return static_bytes() + kv_cache; }
   int64_t peak() const { return training_peak() > generation_peak() ? training_peak() : generation_peak(); }
-  // Not implemented in r1, for comparison: optimizer state (f32 master weights + AdamW moments)
+  // Reference figures (r1 keeps a full optimizer copy per rank): optimizer state (f32 master weights + AdamW moments)
   // sharded over the data-parallel replicas of each tensor (ZeRO-1), and BF16 moments.
   int64_t optimizer_zero1 = 0, optimizer_bf16_moments = 0, optimizer_zero1_bf16_moments = 0;
 };

@@ -36,15 +36,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   stage.steps = o.warmup + o.steps;
 
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
-  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
-  ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
-  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
-  ModelConfig mc = c.model;
-  if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
-  ctx.grid = make_run_grid(c, mc, world, ctx.device, in.config_file);
-  ctx.dp = ctx.grid->dp();
-  ctx.model = make_rank_model(ctx, mc);
-  ctx.model->init_weights(uint64_t(c.seed));
+  setup_random_rank_model(ctx, world);
   std::vector<Example> data = stage_dataset(ctx, stage);
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
   EpochSampler sampler(int64_t(data.size()), uint64_t(c.seed));
@@ -86,7 +78,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   r.all_to_all_s = parts[1];
   r.pipeline_wait_s = parts[2];
   r.all_reduce_s = parts[3];
-  r.model_tflops_per_s = training_flops_per_token(mc, stage.seq_len) * r.tokens_per_s_per_rank / 1e12;
+  r.model_tflops_per_s = training_flops_per_token(ctx.model->config(), stage.seq_len) * r.tokens_per_s_per_rank / 1e12;
   if (o.peak_tflops > 0) r.mfu = r.model_tflops_per_s / o.peak_tflops;
   r.peak_device_bytes = world.allreduce(ComputeRuntime::device_peak_bytes(), ReduceOp::max);
   return r;

@@ -1,6 +1,7 @@
 // Rank-local model construction.
 #include "rl/model_factory.hpp"
 
+#include "kernels/runtime.hpp"
 #include "model/model_shard.hpp"
 
 namespace r1 {
@@ -23,6 +24,19 @@ std::unique_ptr<Model> make_rank_model(const RunContext& ctx, const ModelConfig&
   ModelShard shard = shard_for(layout, rank_position(layout, ctx.world.rank()));
   TensorComm* ep = layout.ep > 1 ? &ctx.grid->ep_tensors() : nullptr;
   return std::make_unique<Model>(config, ctx.dtype, ctx.device, shard, ep);
+}
+
+void setup_random_rank_model(RunContext& ctx, const Comm& world) {
+  const RunConfig& c = ctx.config;
+  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
+  ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
+  if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
+  ModelConfig mc = c.model;
+  if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
+  ctx.grid = make_run_grid(c, mc, world, ctx.device, ctx.config_file);
+  ctx.dp = ctx.grid->dp();
+  ctx.model = make_rank_model(ctx, mc);
+  ctx.model->init_weights(uint64_t(c.seed));
 }
 
 }  // namespace r1

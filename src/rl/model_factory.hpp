@@ -13,5 +13,8 @@ namespace r1 {
 std::shared_ptr<ParallelGrid> make_run_grid(const RunConfig& run, const ModelConfig& config, const Comm& world,
                                             Device device, const std::string& where);
 std::unique_ptr<Model> make_rank_model(const RunContext& ctx, const ModelConfig& config);
+// For benchmarks: the config's device and dtype (bf16 compute on GPUs), this rank's GPU, the grid,
+// and a randomly initialised model of the recipe's shape (vocabulary from the tokenizer when 0).
+void setup_random_rank_model(RunContext& ctx, const Comm& world);
 
 }  // namespace r1
