@@ -19,7 +19,10 @@ namespace {
 #ifdef R1_WITH_CUDA
 #define R1_DISPATCH(dev, name, ...)                                            \
   do {                                                                         \
-    if ((dev) == Device::cuda) return ::r1::ops::cuda::name(__VA_ARGS__);      \
+    if ((dev) == Device::cuda) {                                               \
+      ::r1::ops::cuda::OpProfileScope r1_profile_scope_(#name);                \
+      return ::r1::ops::cuda::name(__VA_ARGS__);                               \
+    }                                                                          \
     return ::r1::ops::host::name(__VA_ARGS__);                                 \
   } while (0)
 bool cuda_compiled() { return true; }

@@ -64,6 +64,19 @@ void ComputeRuntime::synchronize_device() {
 #endif
 }
 
+std::string ComputeRuntime::device_op_profile() {
+#ifdef R1_WITH_CUDA
+  if (ops::cuda::available()) return ops::cuda::op_profile_report();
+#endif
+  return {};
+}
+
+void ComputeRuntime::reset_device_op_profile() {
+#ifdef R1_WITH_CUDA
+  if (ops::cuda::available()) ops::cuda::op_profile_reset();
+#endif
+}
+
 std::string ComputeRuntime::host_description() {
   std::ostringstream os;
   os << "Kokkos " << KOKKOS_VERSION / 10000 << "." << (KOKKOS_VERSION / 100) % 100 << "." << KOKKOS_VERSION % 100 << " "

@@ -6,9 +6,12 @@
 //      through; dV += P^T dO and dK += dS^T Q accumulate in f32 shared memory (warp-private rows);
 //   2. one block per (query tile, query head): Q, dO stay while K, V tiles up to the diagonal stream
 //      through; dQ += dS K.
-// Every gradient row has one owner and a fixed summation order. bf16 inputs use WMMA tile products
-// (P and dS rounded to bf16 as operands); f32 inputs use FMA.
+// Every gradient row has one owner and a fixed summation order. bf16 inputs whose head dimensions
+// fit a compiled variant run the register-resident mma.sync kernels of the same two passes
+// (cuda_attention_backward_mma.cu); other bf16 inputs use the WMMA tile products here (P and dS
+// rounded to bf16 as operands); f32 inputs use FMA.
 #include "kernels/cuda/cuda_attention_common.cuh"
+#include "kernels/cuda/cuda_attention_mma.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
 namespace r1::ops::cuda {
@@ -342,8 +345,28 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
         static_cast<const bf16_t*>(out.raw()), static_cast<const bf16_t*>(dout.raw()), delta.as<float>(), rows,
         args.value_dim);
     CUDA_CHECK_LAUNCH();
-    launched_kv = try_launch_dkdv<bf16_t, 4, 64>(args, seqs, op) || try_launch_dkdv<bf16_t, 2, 32>(args, seqs, op);
-    launched_q = try_launch_dq<bf16_t, 4, 64>(args, seqs, op) || try_launch_dq<bf16_t, 2, 32>(args, seqs, op);
+    MmaAttentionArgs m{};
+    m.q = static_cast<const bf16_t*>(q.raw());
+    m.k = static_cast<const bf16_t*>(k.raw());
+    m.v = static_cast<const bf16_t*>(v.raw());
+    m.dout = static_cast<const bf16_t*>(dout.raw());
+    m.lse = const_cast<float*>(args.lse);
+    m.delta = args.delta;
+    m.dq = static_cast<bf16_t*>(dq.raw());
+    m.dk = static_cast<bf16_t*>(dk.raw());
+    m.dv = static_cast<bf16_t*>(dv.raw());
+    m.q_heads = sh.q_heads;
+    m.kv_heads = sh.kv_heads;
+    m.group = sh.group();
+    m.key_dim = args.key_dim;
+    m.value_dim = args.value_dim;
+    m.scale = args.scale;
+    if (attention_backward_mma(m, seqs, op)) {
+      launched_kv = launched_q = true;
+    } else {
+      launched_kv = try_launch_dkdv<bf16_t, 4, 64>(args, seqs, op) || try_launch_dkdv<bf16_t, 2, 32>(args, seqs, op);
+      launched_q = try_launch_dq<bf16_t, 4, 64>(args, seqs, op) || try_launch_dq<bf16_t, 2, 32>(args, seqs, op);
+    }
   } else if (q.dtype() == DType::f32) {
     attention_delta_kernel<<<blocks, delta_warps * 32, 0, stream()>>>(
         static_cast<const float*>(out.raw()), static_cast<const float*>(dout.raw()), delta.as<float>(), rows,

@@ -9,6 +9,7 @@
 #pragma once
 #include <mma.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -75,23 +76,34 @@ inline AttentionShape attention_shape(const char* op, const Tensor& q, const Ten
 }
 
 // Row tiles of `tile` rows over every sequence: triples (sequence start row, sequence length, first
-// row of the tile within the sequence), uploaded to the device.
+// row of the tile within the sequence), uploaded to the device. Causal work per tile grows with its
+// row (a query tile reads every key before it) or shrinks with it (a key tile is read by every query
+// after it); ordering the tiles heaviest first lets the short ones fill the last wave of blocks.
+enum class TileOrder { as_built, late_rows_first, early_rows_first };
 struct RowTiles {
   DeviceBuffer triples;  // int32 [count, 3]
   int64_t count = 0;
 };
-inline RowTiles build_row_tiles(const SeqOffsets& seqs, int tile) {
-  std::vector<int32_t> triples;
+inline RowTiles build_row_tiles(const SeqOffsets& seqs, int tile, TileOrder order = TileOrder::as_built) {
+  struct Tile {
+    int32_t begin, length, t0;
+  };
+  std::vector<Tile> list;
   for (size_t s = 0; s + 1 < seqs.size(); ++s) {
     const int64_t begin = seqs[s], length = seqs[s + 1] - seqs[s];
-    for (int64_t t0 = 0; t0 < length; t0 += tile) {
-      triples.push_back(int32_t(begin));
-      triples.push_back(int32_t(length));
-      triples.push_back(int32_t(t0));
-    }
+    for (int64_t t0 = 0; t0 < length; t0 += tile) list.push_back({int32_t(begin), int32_t(length), int32_t(t0)});
+  }
+  auto work = [&](const Tile& x) { return order == TileOrder::late_rows_first ? x.t0 : x.length - x.t0; };
+  if (order != TileOrder::as_built)
+    std::stable_sort(list.begin(), list.end(), [&](const Tile& a, const Tile& b) { return work(a) > work(b); });
+  std::vector<int32_t> triples;
+  for (const Tile& x : list) {
+    triples.push_back(x.begin);
+    triples.push_back(x.length);
+    triples.push_back(x.t0);
   }
   RowTiles tiles;
-  tiles.count = int64_t(triples.size() / 3);
+  tiles.count = int64_t(list.size());
   tiles.triples = upload(triples);
   return tiles;
 }

@@ -3,10 +3,13 @@
 // head): the query tile stays in shared memory while key/value tiles of the same sequence stream
 // through it up to the diagonal; each warp owns 16 query rows and keeps an online softmax (running
 // max and sum in f32) with the output accumulator in f32 shared memory. The [T, T] score matrix never
-// exists in global memory. bf16 inputs use WMMA tensor-core tile products (probabilities rounded to
-// bf16 for P V, as FlashAttention does); f32 inputs use FMA. Saves lse = log-sum-exp of the scaled
+// exists in global memory. bf16 inputs whose head dimensions fit a compiled variant run the
+// register-resident mma.sync kernel (cuda_attention_forward_mma.cu); other bf16 inputs use WMMA
+// tensor-core tile products here (probabilities rounded to bf16 for P V, as FlashAttention does);
+// f32 inputs use FMA. Saves lse = log-sum-exp of the scaled
 // scores (f32) for the backward.
 #include "kernels/cuda/cuda_attention_common.cuh"
+#include "kernels/cuda/cuda_attention_mma.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
 namespace r1::ops::cuda {
@@ -180,7 +183,20 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   args.scale = float(scale);
   bool launched = false;
   if (q.dtype() == DType::bf16) {
-    launched = try_launch_forward<bf16_t, 4, 64>(args, seqs, op) || try_launch_forward<bf16_t, 2, 32>(args, seqs, op);
+    MmaAttentionArgs m{};
+    m.q = static_cast<const bf16_t*>(q.raw());
+    m.k = static_cast<const bf16_t*>(k.raw());
+    m.v = static_cast<const bf16_t*>(v.raw());
+    m.out_w = static_cast<bf16_t*>(out.raw());
+    m.lse = args.lse;
+    m.q_heads = sh.q_heads;
+    m.kv_heads = sh.kv_heads;
+    m.group = sh.group();
+    m.key_dim = args.key_dim;
+    m.value_dim = args.value_dim;
+    m.scale = args.scale;
+    launched = attention_forward_mma(m, seqs, op) || try_launch_forward<bf16_t, 4, 64>(args, seqs, op) ||
+               try_launch_forward<bf16_t, 2, 32>(args, seqs, op);
   } else if (q.dtype() == DType::f32) {
     launched = try_launch_forward<float, 2, 32>(args, seqs, op);
   } else {

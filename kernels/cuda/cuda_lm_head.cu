@@ -113,8 +113,13 @@ void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, do
   const size_t hs = dtype_size(h.dtype());
   for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
     const int64_t m = std::min(chunk, s.rows - r0);
-    gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale, static_cast<const char*>(h.raw()) + size_t(r0 * s.dim) * hs,
-                   s.dim, w.raw(), s.dim, h.dtype(), 0.0, logits.as<void>(), s.vocab, DType::f32, op);
+    {
+      OpProfileScope phase("lm_head.logits_gemm");
+      gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale,
+                     static_cast<const char*>(h.raw()) + size_t(r0 * s.dim) * hs, s.dim, w.raw(), s.dim, h.dtype(), 0.0,
+                     logits.as<void>(), s.vocab, DType::f32, op);
+    }
+    OpProfileScope phase("lm_head.stats");
     lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0, plogp + r0,
                                                                      plse + r0, pent ? pent + r0 : nullptr);
     CUDA_CHECK_LAUNCH();
@@ -145,19 +150,29 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
   for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
     const int64_t m = std::min(chunk, s.rows - r0);
     const void* h_chunk = static_cast<const char*>(h.raw()) + size_t(r0 * s.dim) * hs;
-    gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale, h_chunk, s.dim, w.raw(), s.dim, h.dtype(), 0.0,
-                   logits.as<void>(), s.vocab, DType::f32, op);
-    if (bf16_operands) {
-      lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
-          logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<bf16_t*>(dlogits));
-    } else {
-      lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
-          logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<float*>(dlogits));
+    {
+      OpProfileScope phase("lm_head.logits_gemm");
+      gemm_row_major(false, true, m, s.vocab, s.dim, logit_scale, h_chunk, s.dim, w.raw(), s.dim, h.dtype(), 0.0,
+                     logits.as<void>(), s.vocab, DType::f32, op);
     }
-    CUDA_CHECK_LAUNCH();
+    {
+      OpProfileScope phase("lm_head.dlogits");
+      if (bf16_operands) {
+        lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+            logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<bf16_t*>(dlogits));
+      } else {
+        lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+            logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<float*>(dlogits));
+      }
+      CUDA_CHECK_LAUNCH();
+    }
     // dh[r0 : r0+m] = dlogits [m, V] W [V, d];  dw [V, d] += dlogits^T h[r0 : r0+m].
-    gemm_row_major(false, false, m, s.dim, s.vocab, 1.0, dlogits, s.vocab, w.raw(), s.dim, h.dtype(), 0.0,
-                   static_cast<char*>(dh.raw()) + size_t(r0 * s.dim) * dhs, s.dim, dh.dtype(), op);
+    {
+      OpProfileScope phase("lm_head.dh_gemm");
+      gemm_row_major(false, false, m, s.dim, s.vocab, 1.0, dlogits, s.vocab, w.raw(), s.dim, h.dtype(), 0.0,
+                     static_cast<char*>(dh.raw()) + size_t(r0 * s.dim) * dhs, s.dim, dh.dtype(), op);
+    }
+    OpProfileScope phase("lm_head.dw_gemm");
     gemm_row_major(true, false, s.vocab, s.dim, m, 1.0, dlogits, s.vocab, h_chunk, s.dim, h.dtype(), 1.0, dw.raw(), s.dim,
                    DType::f32, op);
   }

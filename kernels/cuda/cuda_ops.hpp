@@ -1,5 +1,7 @@
 // CUDA backend declarations (bf16/f32 kernels, cuBLAS GEMMs) and its runtime setup.
 #pragma once
+#include <string>
+
 #include "core/tensor.hpp"
 #include "kernels/ops_types.hpp"
 
@@ -22,4 +24,21 @@ struct MemoryStats {
 };
 MemoryStats memory_stats();
 void reset_memory_peak();
+
+// Per-op GPU timing (cuda_op_profile.cu), on when R1_PROFILE_OPS=1: the dispatcher brackets every
+// CUDA op with an OpProfileScope; op_profile_report() returns the per-op totals since the last
+// report or reset (empty when off) and starts a new window.
+bool op_profiling();
+class OpProfileScope {
+ public:
+  explicit OpProfileScope(const char* name);
+  ~OpProfileScope();
+  OpProfileScope(const OpProfileScope&) = delete;
+  OpProfileScope& operator=(const OpProfileScope&) = delete;
+
+ private:
+  size_t record_ = size_t(-1);
+};
+std::string op_profile_report();
+void op_profile_reset();
 }  // namespace r1::ops::cuda

@@ -1,6 +1,7 @@
 // CUDA token sampling with the host version's semantics: temperature 0 is greedy (first maximum);
-// otherwise the tokens are ordered by descending logit, ties to the lower id (a segmented radix sort
-// of 64-bit keys (order-preserving logit bits, inverted id), so the order is exactly the host's),
+// otherwise the tokens are ordered by descending logit, ties to the lower id (a radix sort of 64-bit
+// keys: order-preserving logit bits and id, packed with the row index into one device-wide sort when
+// they fit, else a segmented sort per row; either way the order is exactly the host's),
 // the first top_k are kept, probabilities exp(logit/T - max) in double, the nucleus is the shortest
 // prefix whose cumulative probability reaches top_p of the kept mass, and the token is the first
 // whose cumulative probability exceeds uniform * nucleus mass. Cumulative sums are block scans with
@@ -142,6 +143,65 @@ __global__ void sample_kernel(const float* logits, const uint64_t* sorted_keys, 
   if (threadIdx.x == 0) tokens[r] = key_id(row.keys[chosen]);
 }
 
+int bits_for(int64_t n) {  // bits to hold 0 .. n-1
+  int b = 0;
+  while ((int64_t(1) << b) < n) ++b;
+  return b;
+}
+
+// Packed keys for one device-wide sort: key = row << (32 + id_bits) | ~orderable(logit) << id_bits | id,
+// so ascending keys are rows in order, each by descending logit then ascending id. Rewritten in place
+// into the per-row layout sample_kernel reads (orderable(logit) << 32 | ~id, descending).
+__global__ void packed_keys_kernel(const float* logits, int64_t total, int64_t vocab, int id_bits, uint64_t* keys) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint64_t row = uint64_t(i / vocab), id = uint64_t(i % vocab);
+    keys[i] = (row << (32 + id_bits)) | (uint64_t(~orderable_bits(logits[i])) << id_bits) | id;
+  }
+}
+
+__global__ void unpack_keys_kernel(const uint64_t* packed, int64_t total, int id_bits, uint64_t* keys) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint64_t k = packed[i];
+    const uint32_t id = uint32_t(k & ((uint64_t(1) << id_bits) - 1));
+    const uint32_t bits = ~uint32_t(k >> id_bits);
+    keys[i] = (uint64_t(bits) << 32) | uint64_t(0xffffffffu - id);
+  }
+}
+
+// sorted[r, :] = the keys of row r (sort_keys_kernel's form) in descending order. When row, logit and
+// id bits fit one 64-bit key, a single device-wide radix sort over all rows (every SM works, even for
+// one row); otherwise a segmented sort (one block per row).
+void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint64_t* sorted) {
+  const int64_t total = rows * vocab;
+  const int id_bits = bits_for(vocab), row_bits = bits_for(rows);
+  DeviceBuffer keys(size_t(total) * sizeof(uint64_t));
+  size_t temp_bytes = 0;
+  if (row_bits + 32 + id_bits <= 64) {
+    const int end_bit = row_bits + 32 + id_bits;
+    packed_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, id_bits, keys.as<uint64_t>());
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, temp_bytes, keys.as<uint64_t>(), sorted, total, 0, end_bit,
+                                              stream()));
+    DeviceBuffer temp(temp_bytes);
+    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total, 0,
+                                              end_bit, stream()));
+    unpack_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(sorted, total, id_bits, sorted);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
+  sort_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, keys.as<uint64_t>());
+  CUDA_CHECK_LAUNCH();
+  std::vector<int> offsets(static_cast<size_t>(rows + 1));
+  for (int64_t r = 0; r <= rows; ++r) offsets[size_t(r)] = int(r * vocab);
+  DeviceBuffer d_offsets = upload(offsets);
+  const int* begin = d_offsets.as<int>();
+  CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(nullptr, temp_bytes, keys.as<uint64_t>(), sorted,
+                                                               int(total), int(rows), begin, begin + 1, 0, 64, stream()));
+  DeviceBuffer temp(temp_bytes);
+  CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted,
+                                                               int(total), int(rows), begin, begin + 1, 0, 64, stream()));
+}
+
 }  // namespace
 
 void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vector<double>& uniforms, Tensor& tokens) {
@@ -170,21 +230,8 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vec
     CUDA_CHECK_LAUNCH();
   } else {
     const int64_t total = rows * vocab;
-    DeviceBuffer keys(size_t(total) * sizeof(uint64_t)), sorted(size_t(total) * sizeof(uint64_t));
-    sort_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(pl, total, vocab, keys.as<uint64_t>());
-    CUDA_CHECK_LAUNCH();
-    std::vector<int> offsets(static_cast<size_t>(rows + 1));
-    for (int64_t r = 0; r <= rows; ++r) offsets[size_t(r)] = int(r * vocab);
-    DeviceBuffer d_offsets = upload(offsets);
-    const int* begin = d_offsets.as<int>();
-    size_t temp_bytes = 0;
-    CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(nullptr, temp_bytes, keys.as<uint64_t>(),
-                                                                 sorted.as<uint64_t>(), int(total), int(rows), begin,
-                                                                 begin + 1, 0, 64, stream()));
-    DeviceBuffer temp(temp_bytes);
-    CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(temp.as<void>(), temp_bytes, keys.as<uint64_t>(),
-                                                                 sorted.as<uint64_t>(), int(total), int(rows), begin,
-                                                                 begin + 1, 0, 64, stream()));
+    DeviceBuffer sorted(size_t(total) * sizeof(uint64_t));
+    sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
     DeviceBuffer d_uniforms = upload(uniforms);
     const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
     sample_kernel<<<unsigned(rows), kSampleThreads, 0, stream()>>>(pl, sorted.as<uint64_t>(), vocab, keep,

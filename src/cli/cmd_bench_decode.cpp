@@ -43,12 +43,15 @@ int bench_decode(const Args& a, const Comm& world) {
   double best = 1e30;
   for (int64_t r = 0; r < rounds + 1; ++r) {  // the first round warms up
     ComputeRuntime::synchronize_device();
+    ComputeRuntime::reset_device_op_profile();
     auto t0 = std::chrono::steady_clock::now();
     engine.generate(requests, sc, uint64_t(c.seed), r);
     ComputeRuntime::synchronize_device();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (r > 0) best = std::min(best, s);
   }
+  if (std::string profile = ComputeRuntime::device_op_profile(); !profile.empty())
+    log_line("last round, " + profile);
   const double tokens_per_s = double(batch * fresh) / best;
   const double weight_bytes = double(ctx.model->params().numel()) * double(dtype_size(ctx.dtype));
   char line[512];

@@ -5,6 +5,7 @@ namespace r1 {
 
 BytesPolicy bytes_policy(Device device) {
   BytesPolicy p;
+  p.device = device;
   if (device == Device::host) {
     p.name = "host: f32 weights, gradients, AdamW moments and activations";
     return p;

@@ -13,6 +13,7 @@ namespace r1 {
 
 struct BytesPolicy {
   std::string name;
+  Device device = Device::host;
   int64_t compute_weight = 4;   // the parameter values the kernels read
   int64_t master_weight = 0;    // f32 master copy the optimizer updates (0: the compute weights are f32 already)
   int64_t grad = 4;             // parameter gradients (accumulated over micro-batches, all-reduced)

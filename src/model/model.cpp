@@ -7,15 +7,13 @@
 #include "kernels/ops.hpp"
 #include "model/ffn_moe.hpp"
 #include "model/linear.hpp"
+#include "model/model_plan.hpp"
 #include "model/model_shard.hpp"
 #include "model/precision.hpp"
 
 namespace r1 {
 
 namespace {
-// Rows of the LM head processed at once: keeps the [rows, vocab] logits buffer near 32 MB.
-int64_t lm_head_chunk_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t(8) << 20) / std::max<int64_t>(1, vocab)); }
-
 Tensor host_i32(const std::vector<int32_t>& v) { return Tensor::from_vector(v, {int64_t(v.size())}); }
 }  // namespace
 
@@ -109,7 +107,7 @@ Tensor Model::run_layers(const Tensor& h_in, ModelActs& acts) const {
 
 ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, bool with_mtp, double logit_scale) const {
   R1_CHECK(shard_.has_head, "head() on a rank without the LM head");
-  const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size);
+  const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size, device_);
   ModelOutput out;
   acts.h_final = h;
   acts.h_normed = Tensor::empty(h.shape(), dtype_, device_);
@@ -180,7 +178,7 @@ ModelOutput Model::forward(const TokenBatch& batch, ModelActs& acts, ForwardMode
 
 Tensor Model::head_backward(ModelActs& acts, const Tensor& dlogp, const std::vector<Tensor>& mtp_dlogp) const {
   R1_CHECK(acts.mode == ForwardMode::train, "backward after an inference forward");
-  const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size);
+  const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size, device_);
   Tensor dh_normed = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_head = lm_head_grad();
   ops::lm_head_backward(acts.h_normed, lm_head_weight(), acts.targets, acts.lse, dlogp, acts.logit_scale, chunk, dh_normed,

@@ -204,7 +204,13 @@ ShardSaved shard_saved(const ModelConfig& c, const ModelShard& shard, int64_t n,
   return out;
 }
 
-int64_t lm_head_chunk_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t(8) << 20) / std::max<int64_t>(1, vocab)); }
+int64_t lm_head_chunk_rows(int64_t vocab, Device device) {
+  // Host: ~32 MB of f32 logits per chunk (cache-sized work, host memory is shared by the ranks).
+  // GPU: 256M logits (1 GiB f32 + 0.5 GiB bf16 dlogits): the weight gradient dw[V, d] += dlogits^T h is
+  // read and written once per chunk, so few large chunks keep that traffic small next to the GEMMs.
+  const int64_t budget = device == Device::cuda ? (int64_t(256) << 20) : (int64_t(8) << 20);
+  return std::max<int64_t>(1, budget / std::max<int64_t>(1, vocab));
+}
 
 int64_t kv_cache_elements_per_position(const ModelConfig& c) {
   if (c.is_mla()) return c.kv_lora_rank + c.qk_rope_head_dim;

@@ -76,8 +76,9 @@ struct ShardSaved {
 // run_layers, head with MTP when `with_mtp`).
 ShardSaved shard_saved(const ModelConfig& c, const ModelShard& shard, int64_t tokens, bool balance_loss, bool with_mtp);
 
-// Rows of the LM head processed at once (the same rule as model.cpp): its [rows, vocab] buffer.
-int64_t lm_head_chunk_rows(int64_t vocab);
+// Rows of the LM head processed at once (Model's rule, here so `r1 plan` counts the same buffer):
+// its [rows, vocab] work buffer fits a per-device budget.
+int64_t lm_head_chunk_rows(int64_t vocab, Device device);
 
 // Cached elements per position per decoder layer: MLA kv_lora_rank + qk_rope_head_dim (latent and
 // rotary key); GQA 2 * num_key_value_heads * head_dim.

@@ -28,7 +28,7 @@ StageMemory stage_memory(const ModelConfig& c, const GridLayout& grid, const Mod
     m.in_flight = std::min(grid.pp - stage, step.micro_batches);
     m.activations = m.in_flight * m.activations_per_micro_batch;
     if (shard.has_head)
-      m.lm_head_buffer = std::min(lm_head_chunk_rows(c.vocab_size), step.tokens_per_micro_batch) * c.vocab_size * p.lm_head_logit;
+      m.lm_head_buffer = std::min(lm_head_chunk_rows(c.vocab_size, p.device), step.tokens_per_micro_batch) * c.vocab_size * p.lm_head_logit;
     // Optimizer-side state (master weights + moments) of each tensor sharded over its replicas.
     const int64_t expert_replicas = grid.dp / grid.ep;
     auto sharded = [&](int64_t bytes_per_param) {

@@ -50,7 +50,10 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   int64_t tokens = 0;
   double seconds = 0, parts[4] = {0, 0, 0, 0};
   for (int64_t step = 0; step < stage.steps; ++step) {
-    if (step == o.warmup) ComputeRuntime::reset_device_peak();
+    if (step == o.warmup) {
+      ComputeRuntime::reset_device_peak();
+      ComputeRuntime::reset_device_op_profile();
+    }
     std::vector<const Example*> batch;
     for (int64_t i : sampler.next(stage.batch_size)) batch.push_back(&data[size_t(i)]);
     world.barrier();
@@ -69,6 +72,8 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
     parts[2] += step_timers().get(StepPart::pipeline_wait);
     parts[3] += step_timers().get(StepPart::all_reduce);
   }
+  if (std::string profile = ComputeRuntime::device_op_profile(); !profile.empty() && world.rank() == 0)
+    log_line("timed steps, " + profile);
   seconds = world.allreduce(seconds, ReduceOp::max);
   for (double& p : parts) p = world.allreduce(p, ReduceOp::max) / double(o.steps);
   r.step_seconds = seconds / double(o.steps);

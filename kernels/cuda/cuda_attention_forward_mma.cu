@@ -1,0 +1,173 @@
+// bf16 causal flash attention forward with register-resident tiles (FlashAttention-2 scheme on
+// mma.sync m16n8k16): one block of 4 warps per (64-row query tile, query head); key/value tiles of
+// 64 rows stream through shared memory up to the diagonal. Each warp owns 16 query rows: its scores
+// S = Q K^T, the online softmax (running max and sum in f32, base-2 exponentials with the scale
+// folded in) and the output accumulator O (f32) never leave registers, and the probabilities go from
+// the score fragments straight into the P V product as bf16 A fragments. Head dimensions are padded
+// with zeros to a compiled (Dk, Dv) variant. Writes O (bf16) and lse (natural log, f32) exactly as
+// the generic kernel does, so the backward can use either.
+#include "kernels/cuda/cuda_attention_mma.cuh"
+
+namespace r1::ops::cuda {
+
+namespace {
+
+constexpr int kWarps = 4, kRows = 64, kCols = 64;  // query rows and key rows per block tile
+
+struct ForwardMmaArgs {
+  MmaAttentionArgs a;
+  const int32_t* tiles;
+};
+
+template <int DK, int DV>
+struct ForwardMmaLayout {
+  static constexpr int ldk = DK + 8, ldv = DV + 8;  // +16 bytes per row: conflict-free ldmatrix
+  static constexpr size_t q = 0, k = q + size_t(kRows) * ldk, v = k + size_t(kCols) * ldk, total = v + size_t(kCols) * ldv;
+  static constexpr size_t bytes = total * sizeof(bf16_t);
+};
+
+template <int DK, int DV>
+__global__ void __launch_bounds__(kWarps * 32) attention_forward_mma_kernel(ForwardMmaArgs fa) {
+  using L = ForwardMmaLayout<DK, DV>;
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  bf16_t* sq = reinterpret_cast<bf16_t*>(smem_raw) + L::q;
+  bf16_t* sk = reinterpret_cast<bf16_t*>(smem_raw) + L::k;
+  bf16_t* sv = reinterpret_cast<bf16_t*>(smem_raw) + L::v;
+  const MmaAttentionArgs& a = fa.a;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int64_t head = blockIdx.y, kv_head = head / a.group;
+  const int32_t* tile = fa.tiles + 3 * int64_t(blockIdx.x);
+  const int64_t seq_begin = tile[0];
+  const int seq_len = tile[1], q0 = tile[2];
+  const int q_rows = min(kRows, seq_len - q0);
+
+  load_head_tile(sq, L::ldk, a.q, seq_begin + q0, kRows, q_rows, a.q_heads, head, a.key_dim, DK);
+
+  const float scale_log2 = a.scale * kLog2e;
+  const int r_lo = warp * 16 + g, r_hi = r_lo + 8;  // tile rows of this thread's two fragment rows
+  const int i_lo = q0 + r_lo, i_hi = q0 + r_hi;     // their rows within the sequence
+  float o[DV / 8][4];
+#pragma unroll
+  for (int j = 0; j < DV / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
+  float m_lo = -INFINITY, m_hi = -INFINITY, l_lo = 0.0f, l_hi = 0.0f;
+
+  const int key_end = q0 + q_rows;
+  const int warp_last_row = q0 + warp * 16 + 15;  // keys past this are masked for the whole warp
+  for (int k0 = 0; k0 < key_end; k0 += kCols) {
+    const int k_rows = min(kCols, seq_len - k0);
+    __syncthreads();
+    load_head_tile(sk, L::ldk, a.k, seq_begin + k0, kCols, k_rows, a.kv_heads, kv_head, a.key_dim, DK);
+    load_head_tile(sv, L::ldv, a.v, seq_begin + k0, kCols, k_rows, a.kv_heads, kv_head, a.value_dim, DV);
+    __syncthreads();
+    if (k0 > warp_last_row) continue;
+
+    float s[kCols / 8][4];
+#pragma unroll
+    for (int j = 0; j < kCols / 8; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < DK / 16; ++kk) {
+      uint32_t qa[4];
+      load_a(qa, sq, L::ldk, warp * 16, kk * 16);
+#pragma unroll
+      for (int np = 0; np < kCols / 16; ++np) {
+        uint32_t b[4];
+        load_b_nk(b, sk, L::ldk, np * 16, kk * 16);
+        mma_bf16(s[2 * np], qa, b[0], b[1]);
+        mma_bf16(s[2 * np + 1], qa, b[2], b[3]);
+      }
+    }
+    // Mask (causal, sequence end, rows past the tile) and scale into log2 units; row maxima.
+    float mx_lo = -INFINITY, mx_hi = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < kCols / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int col = k0 + 8 * j + 2 * t + e;
+        const bool key_ok = col < seq_len;
+        s[j][e] = key_ok && col <= i_lo && r_lo < q_rows ? s[j][e] * scale_log2 : -INFINITY;
+        s[j][2 + e] = key_ok && col <= i_hi && r_hi < q_rows ? s[j][2 + e] * scale_log2 : -INFINITY;
+        mx_lo = fmaxf(mx_lo, s[j][e]);
+        mx_hi = fmaxf(mx_hi, s[j][2 + e]);
+      }
+    }
+    mx_lo = quad_max(mx_lo);
+    mx_hi = quad_max(mx_hi);
+    const float new_lo = fmaxf(m_lo, mx_lo), new_hi = fmaxf(m_hi, mx_hi);
+    const float base_lo = new_lo == -INFINITY ? 0.0f : new_lo, base_hi = new_hi == -INFINITY ? 0.0f : new_hi;
+    const float alpha_lo = exp2f(m_lo - base_lo), alpha_hi = exp2f(m_hi - base_hi);  // 0 when m was -inf
+    m_lo = new_lo;
+    m_hi = new_hi;
+    float sum_lo = 0.0f, sum_hi = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kCols / 8; ++j) {
+      s[j][0] = exp2f(s[j][0] - base_lo);
+      s[j][1] = exp2f(s[j][1] - base_lo);
+      s[j][2] = exp2f(s[j][2] - base_hi);
+      s[j][3] = exp2f(s[j][3] - base_hi);
+      sum_lo += s[j][0] + s[j][1];
+      sum_hi += s[j][2] + s[j][3];
+    }
+    l_lo = l_lo * alpha_lo + sum_lo;  // per-lane partial sums; the quad adds them up at the end
+    l_hi = l_hi * alpha_hi + sum_hi;
+#pragma unroll
+    for (int j = 0; j < DV / 8; ++j) {
+      o[j][0] *= alpha_lo;
+      o[j][1] *= alpha_lo;
+      o[j][2] *= alpha_hi;
+      o[j][3] *= alpha_hi;
+    }
+    // O += P V
+#pragma unroll
+    for (int kk = 0; kk < kCols / 16; ++kk) {
+      uint32_t pa[4];
+      a_from_c(pa, s, kk);
+#pragma unroll
+      for (int np = 0; np < DV / 16; ++np) {
+        uint32_t b[4];
+        load_b_kn(b, sv, L::ldv, kk * 16, np * 16);
+        mma_bf16(o[2 * np], pa, b[0], b[1]);
+        mma_bf16(o[2 * np + 1], pa, b[2], b[3]);
+      }
+    }
+  }
+
+  l_lo = quad_sum(l_lo);
+  l_hi = quad_sum(l_hi);
+  const bool lo_ok = r_lo < q_rows, hi_ok = r_hi < q_rows;
+  const int64_t tok_lo = seq_begin + i_lo, tok_hi = seq_begin + i_hi;
+  bf16_t* row_lo = lo_ok ? a.out_w + (tok_lo * a.q_heads + head) * a.value_dim : nullptr;
+  bf16_t* row_hi = hi_ok ? a.out_w + (tok_hi * a.q_heads + head) * a.value_dim : nullptr;
+  // Rows are scaled separately: store each half with its own 1 / l.
+  store_c_rows(o, row_lo, nullptr, a.value_dim, 1.0f / l_lo);
+  store_c_rows(o, nullptr, row_hi, a.value_dim, 1.0f / l_hi);
+  if (t == 0) {
+    constexpr float kLn2 = 0.6931471805599453f;
+    if (lo_ok) a.lse[tok_lo * a.q_heads + head] = (m_lo + log2f(l_lo)) * kLn2;
+    if (hi_ok) a.lse[tok_hi * a.q_heads + head] = (m_hi + log2f(l_hi)) * kLn2;
+  }
+}
+
+template <int DK, int DV>
+void launch_forward(const MmaAttentionArgs& a, const SeqOffsets& seqs, const char* op) {
+  using L = ForwardMmaLayout<DK, DV>;
+  RowTiles tiles = build_row_tiles(seqs, kRows, TileOrder::late_rows_first);
+  if (tiles.count == 0) return;
+  ForwardMmaArgs fa{a, tiles.triples.as<int32_t>()};
+  auto kernel = attention_forward_mma_kernel<DK, DV>;
+  prepare_smem(kernel, L::bytes, op);
+  kernel<<<dim3(unsigned(tiles.count), unsigned(a.q_heads)), kWarps * 32, L::bytes, stream()>>>(fa);
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+bool attention_forward_mma(const MmaAttentionArgs& a, const SeqOffsets& seqs, const char* op) {
+  const int dk = pad16(a.key_dim), dv = pad16(a.value_dim);
+  if (dk <= 64 && dv <= 64) return launch_forward<64, 64>(a, seqs, op), true;
+  if (dk <= 96 && dv <= 64) return launch_forward<96, 64>(a, seqs, op), true;
+  if (dk <= 128 && dv <= 128) return launch_forward<128, 128>(a, seqs, op), true;
+  if (dk <= 192 && dv <= 128) return launch_forward<192, 128>(a, seqs, op), true;
+  return false;
+}
+
+}  // namespace r1::ops::cuda

@@ -1,0 +1,133 @@
+// Register-resident tensor-core building blocks of the bf16 flash-attention kernels
+// (cuda_attention_forward_mma.cu, cuda_attention_backward_mma.cu): the m16n8k16 bf16 MMA with f32
+// accumulators (mma.sync, sm_80+), ldmatrix loads of A and B fragments from row-major shared-memory
+// tiles, and packing of f32 accumulator fragments into bf16 A fragments. Fragment layouts (PTX ISA,
+// "mma.m16n8k16"), with g = lane / 4 and t = lane % 4:
+//   A [16 x 16]: a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g, 2t+8..), a3 = (g+8, 2t+8..)
+//   B [16 x 8]:  b0 = (k 2t..2t+1, n g), b1 = (k 2t+8.., n g)
+//   C [16 x 8]:  c0,c1 = (g, 2t..2t+1), c2,c3 = (g+8, 2t..2t+1)
+// so the C fragments of two neighbouring n-tiles of a product are, packed to bf16, the A fragment of
+// the next product over that 16-wide k-slice (P V, dS K, ...) without going through shared memory.
+// Also the launch arguments and entry points the two kernel files share with the generic attention
+// files (which fall back to the WMMA kernels for shapes these do not cover).
+#pragma once
+#include <cstdint>
+
+#include "kernels/cuda/cuda_attention_common.cuh"
+
+namespace r1::ops::cuda {
+
+// ---- fragments ---------------------------------------------------------------------------------
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t smem_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// A fragment of rows [r0, r0+16) x columns [c0, c0+16) of a row-major bf16 tile (row stride ld elements).
+__device__ __forceinline__ void load_a(uint32_t (&a)[4], const bf16_t* tile, int ld, int r0, int c0) {
+  const int lane = threadIdx.x & 31;
+  const bf16_t* p = tile + (r0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + c0 + (lane >> 4) * 8;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
+               : "r"(smem_address(p)));
+}
+
+// B fragments of two n-tiles from a tile stored [n][k] (row-major, "B^T"): b[0], b[1] for n-tile
+// [n0, n0+8) and b[2], b[3] for [n0+8, n0+16), over k-slice [k0, k0+16).
+__device__ __forceinline__ void load_b_nk(uint32_t (&b)[4], const bf16_t* tile, int ld, int n0, int k0) {
+  const int lane = threadIdx.x & 31;
+  const bf16_t* p = tile + (n0 + (lane & 7) + (lane >> 4) * 8) * ld + k0 + ((lane >> 3) & 1) * 8;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(smem_address(p)));
+}
+
+// The same two n-tiles from a tile stored [k][n] (row-major B), transposed by ldmatrix.
+__device__ __forceinline__ void load_b_kn(uint32_t (&b)[4], const bf16_t* tile, int ld, int k0, int n0) {
+  const int lane = threadIdx.x & 31;
+  const bf16_t* p = tile + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + n0 + (lane >> 4) * 8;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(smem_address(p)));
+}
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+// The A fragment of k-slice kk (columns [16kk, 16kk+16)) from the C fragments c[2kk], c[2kk+1].
+template <int N>
+__device__ __forceinline__ void a_from_c(uint32_t (&a)[4], const float (&c)[N][4], int kk) {
+  a[0] = pack_bf16(c[2 * kk][0], c[2 * kk][1]);
+  a[1] = pack_bf16(c[2 * kk][2], c[2 * kk][3]);
+  a[2] = pack_bf16(c[2 * kk + 1][0], c[2 * kk + 1][1]);
+  a[3] = pack_bf16(c[2 * kk + 1][2], c[2 * kk + 1][3]);
+}
+
+// Sum and max over the four lanes (t = 0..3) that share a fragment row.
+__device__ __forceinline__ float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+__device__ __forceinline__ float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+
+// Stores the f32 C fragments c[j] (columns [8j, 8j+8) of rows g and g+8 of a warp's 16-row tile) as
+// bf16 into global rows row_lo / row_hi (nullptr: row absent), columns < cols, times `factor`.
+template <int N>
+__device__ __forceinline__ void store_c_rows(const float (&c)[N][4], bf16_t* row_lo, bf16_t* row_hi, int cols,
+                                             float factor) {
+  const int t = threadIdx.x & 3;
+#pragma unroll
+  for (int j = 0; j < N; ++j) {
+    const int col = 8 * j + 2 * t;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      bf16_t* row = half ? row_hi : row_lo;
+      if (!row) continue;
+      const float x0 = c[j][2 * half] * factor, x1 = c[j][2 * half + 1] * factor;
+      if (col + 1 < cols && (reinterpret_cast<uintptr_t>(row + col) & 3) == 0) {
+        *reinterpret_cast<__nv_bfloat162*>(row + col) = __floats2bfloat162_rn(x0, x1);
+      } else {
+        if (col < cols) row[col] = __float2bfloat16_rn(x0);
+        if (col + 1 < cols) row[col + 1] = __float2bfloat16_rn(x1);
+      }
+    }
+  }
+}
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+// ---- entry points --------------------------------------------------------------------------------
+// bf16 flash attention with register-resident tiles, for head dimensions that fit one of the
+// compiled (Dk, Dv) variants after zero padding. Return false (nothing launched) otherwise.
+struct MmaAttentionArgs {
+  const bf16_t* q;
+  const bf16_t* k;
+  const bf16_t* v;
+  const bf16_t* out;    // forward: written; backward: read (for D)
+  const bf16_t* dout;   // backward
+  float* lse;           // forward: written; backward: read
+  const float* delta;   // backward: D = rowsum(dO * O), [N, Hq]
+  bf16_t* out_w;        // forward output
+  bf16_t* dq;
+  bf16_t* dk;
+  bf16_t* dv;
+  int64_t q_heads, kv_heads, group;
+  int key_dim, value_dim;
+  float scale;
+};
+bool attention_forward_mma(const MmaAttentionArgs& args, const SeqOffsets& seqs, const char* op);
+bool attention_backward_mma(const MmaAttentionArgs& args, const SeqOffsets& seqs, const char* op);
+
+}  // namespace r1::ops::cuda

@@ -1,0 +1,121 @@
+// Per-op GPU time, for finding where a training or decode step spends its time: with
+// R1_PROFILE_OPS=1 in the environment, every dispatched CUDA op is bracketed by a pair of CUDA
+// events on the one stream, and op_profile_report() sums the elapsed times per op name (plus the
+// span from the first to the last event, so idle gaps between ops show up as the difference).
+// Scopes opened inside an op (phases of one kernel file) are listed apart, marked "(inside)".
+// Off by default: the events cost a little and nothing is recorded.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/cuda_ops.hpp"
+
+namespace r1::ops::cuda {
+
+namespace {
+
+struct OpRecord {
+  const char* name;
+  cudaEvent_t begin, end;
+  int depth;  // 0: a dispatched op; deeper: a phase inside one (counted apart from the op total)
+};
+
+struct Profiler {
+  bool enabled = false;
+  std::vector<OpRecord> records;   // this window's, in order
+  std::vector<cudaEvent_t> spare;  // events of earlier windows, for reuse
+  int depth = 0;                   // scopes open now
+
+  Profiler() {
+    const char* env = std::getenv("R1_PROFILE_OPS");
+    enabled = env && std::string(env) == "1";
+  }
+  cudaEvent_t event() {
+    if (!spare.empty()) {
+      cudaEvent_t e = spare.back();
+      spare.pop_back();
+      return e;
+    }
+    cudaEvent_t e;
+    CUDA_CHECK(cudaEventCreate(&e));
+    return e;
+  }
+};
+
+Profiler& profiler() {
+  static Profiler* p = new Profiler;  // never destroyed: events outlive static destruction order
+  return *p;
+}
+
+}  // namespace
+
+bool op_profiling() { return profiler().enabled; }
+
+OpProfileScope::OpProfileScope(const char* name) {
+  Profiler& p = profiler();
+  if (!p.enabled) return;
+  record_ = p.records.size();
+  p.records.push_back({name, p.event(), p.event(), p.depth++});
+  CUDA_CHECK(cudaEventRecord(p.records.back().begin, stream()));
+}
+
+OpProfileScope::~OpProfileScope() {
+  Profiler& p = profiler();
+  if (!p.enabled) return;
+  if (record_ == size_t(-1)) return;
+  --p.depth;
+  cudaEventRecord(p.records[record_].end, stream());  // a destructor: errors surface at the report
+}
+
+std::string op_profile_report() {
+  Profiler& p = profiler();
+  if (!p.enabled || p.records.empty()) return {};
+  CUDA_CHECK(cudaStreamSynchronize(stream()));
+  struct Total {
+    double ms = 0;
+    int64_t calls = 0;
+  };
+  std::map<std::string, Total> totals;
+  double busy = 0;
+  for (const OpRecord& r : p.records) {
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, r.begin, r.end));
+    Total& t = totals[r.depth == 0 ? std::string(r.name) : std::string("  (inside) ") + r.name];
+    t.ms += ms;
+    t.calls += 1;
+    if (r.depth == 0) busy += ms;
+  }
+  float span = 0;
+  size_t last = p.records.size() - 1;
+  while (last > 0 && p.records[last].depth != 0) --last;
+  CUDA_CHECK(cudaEventElapsedTime(&span, p.records.front().begin, p.records[last].end));
+  std::vector<std::pair<std::string, Total>> rows(totals.begin(), totals.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "op profile: %.1f ms in ops over a %.1f ms span (%zu calls)\n", busy, span,
+                p.records.size());
+  out += line;
+  for (const auto& [name, t] : rows) {
+    std::snprintf(line, sizeof line, "  %-28s %10.2f ms %5.1f%% %8lld calls %9.1f us/call\n", name.c_str(), t.ms,
+                  100.0 * t.ms / busy, static_cast<long long>(t.calls), 1000.0 * t.ms / double(t.calls));
+    out += line;
+  }
+  op_profile_reset();
+  return out;
+}
+
+void op_profile_reset() {
+  Profiler& p = profiler();
+  for (const OpRecord& r : p.records) {
+    p.spare.push_back(r.begin);
+    p.spare.push_back(r.end);
+  }
+  p.records.clear();
+}
+
+}  // namespace r1::ops::cuda
