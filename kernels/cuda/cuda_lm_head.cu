@@ -41,19 +41,28 @@ const int32_t* checked_targets(const char* op, const Tensor& targets, int64_t vo
   return holder.as<int32_t>();
 }
 
-// Row i of the chunk: z = logits[i, :]; lse, logp and entropy of softmax(z).
+// Row i of the chunk: z = logits[i, :]; lse, logp and entropy of softmax(z). One read of the row for
+// the log-sum-exp: each thread keeps a running max and its sum of exp(z - max) (in double, rescaled
+// when the max grows), then the block combines them in a fixed order. Entropy takes a second read.
 __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const int32_t* targets, float* logp,
                                      float* lse, float* entropy) {
   __shared__ float scratch_f[32];
   __shared__ double scratch_d[32];
   const int64_t i = blockIdx.x;
   const float* z = logits + i * vocab;
-  float max_z = -INFINITY;
-  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) max_z = fmaxf(max_z, z[v]);
-  max_z = block_max(max_z, scratch_f);
-  double denom = 0;
-  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) denom += double(expf(z[v] - max_z));
-  denom = block_sum(denom, scratch_d);
+  float thread_max = -INFINITY;
+  double thread_sum = 0;
+  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
+    const float x = z[v];
+    if (x > thread_max) {
+      thread_sum = thread_max == -INFINITY ? 0.0 : thread_sum * exp(double(thread_max) - double(x));
+      thread_max = x;
+    }
+    thread_sum += double(expf(x - thread_max));
+  }
+  const float max_z = block_max(thread_max, scratch_f);
+  const double scaled = thread_max == -INFINITY ? 0.0 : thread_sum * exp(double(thread_max) - double(max_z));
+  const double denom = block_sum(scaled, scratch_d);
   const double row_lse = double(max_z) + log(denom);
   if (entropy) {  // H = sum p (lse - z)
     double h = 0;
@@ -71,21 +80,21 @@ __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const i
   }
 }
 
-// dlogits[i, v] = g * (onehot(target) - exp(z - lse)), g = logit_scale * dlogp; zero rows without target.
+// dlogits[i, v] = g * (onehot(target) - exp(z - lse)), g = logit_scale * dlogp; zero rows without
+// target. Blocks take rows, threads columns (no per-element 64-bit division).
 template <class D>
 __global__ void lm_head_dlogits_kernel(const float* logits, int64_t rows, int64_t vocab, const int32_t* targets,
                                        const float* lse, const float* dlogp, float logit_scale, D* dlogits) {
-  const int64_t total = rows * vocab;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t i = idx / vocab, v = idx % vocab;
+  for (int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
     const int32_t target = targets[i];
-    float value = 0.0f;
-    if (target >= 0) {
-      const float g = logit_scale * dlogp[i];
-      value = -g * expf(logits[idx] - lse[i]);
+    const float g = target >= 0 ? logit_scale * dlogp[i] : 0.0f, row_lse = lse[i];
+    const float* z = logits + i * vocab;
+    D* out = dlogits + i * vocab;
+    for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
+      float value = target >= 0 ? -g * expf(z[v] - row_lse) : 0.0f;
       if (v == target) value += g;
+      out[v] = from_f32<D>(value);
     }
-    dlogits[idx] = from_f32<D>(value);
   }
 }
 
@@ -158,10 +167,10 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
     {
       OpProfileScope phase("lm_head.dlogits");
       if (bf16_operands) {
-        lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(
             logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<bf16_t*>(dlogits));
       } else {
-        lm_head_dlogits_kernel<<<grid_blocks(m * s.vocab), kThreads, 0, stream()>>>(
+        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(
             logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<float*>(dlogits));
       }
       CUDA_CHECK_LAUNCH();
