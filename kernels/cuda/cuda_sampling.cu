@@ -150,8 +150,7 @@ int bits_for(int64_t n) {  // bits to hold 0 .. n-1
 }
 
 // Packed keys for one device-wide sort: key = row << (32 + id_bits) | ~orderable(logit) << id_bits | id,
-// so ascending keys are rows in order, each by descending logit then ascending id. Rewritten in place
-// into the per-row layout sample_kernel reads (orderable(logit) << 32 | ~id, descending).
+// so ascending keys are rows in order, each by descending logit then ascending id.
 __global__ void packed_keys_kernel(const float* logits, int64_t total, int64_t vocab, int id_bits, uint64_t* keys) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const uint64_t row = uint64_t(i / vocab), id = uint64_t(i % vocab);
@@ -159,6 +158,8 @@ __global__ void packed_keys_kernel(const float* logits, int64_t total, int64_t v
   }
 }
 
+// Sorted packed keys back into the per-row form sample_kernel reads (orderable(logit) << 32 | ~id),
+// in place.
 __global__ void unpack_keys_kernel(const uint64_t* packed, int64_t total, int id_bits, uint64_t* keys) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const uint64_t k = packed[i];
