@@ -345,22 +345,13 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
         static_cast<const bf16_t*>(out.raw()), static_cast<const bf16_t*>(dout.raw()), delta.as<float>(), rows,
         args.value_dim);
     CUDA_CHECK_LAUNCH();
-    MmaAttentionArgs m{};
-    m.q = static_cast<const bf16_t*>(q.raw());
-    m.k = static_cast<const bf16_t*>(k.raw());
-    m.v = static_cast<const bf16_t*>(v.raw());
+    MmaAttentionArgs m = mma_attention_args(q, k, v, sh, scale);
     m.dout = static_cast<const bf16_t*>(dout.raw());
     m.lse = const_cast<float*>(args.lse);
     m.delta = args.delta;
     m.dq = static_cast<bf16_t*>(dq.raw());
     m.dk = static_cast<bf16_t*>(dk.raw());
     m.dv = static_cast<bf16_t*>(dv.raw());
-    m.q_heads = sh.q_heads;
-    m.kv_heads = sh.kv_heads;
-    m.group = sh.group();
-    m.key_dim = args.key_dim;
-    m.value_dim = args.value_dim;
-    m.scale = args.scale;
     if (attention_backward_mma(m, seqs, op)) {
       launched_kv = launched_q = true;
     } else {

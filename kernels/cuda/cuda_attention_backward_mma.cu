@@ -38,47 +38,6 @@ __device__ __forceinline__ void load_stats(float* dst, const float* src, int64_t
   for (int r = threadIdx.x; r < kTile; r += blockDim.x) dst[r] = r < valid ? src[(row0 + r) * heads + head] * factor : 0.0f;
 }
 
-template <int N>
-__device__ __forceinline__ void zero(float (&c)[N][4]) {
-#pragma unroll
-  for (int j = 0; j < N; ++j) c[j][0] = c[j][1] = c[j][2] = c[j][3] = 0.0f;
-}
-
-// c[16 x 8N] (+)= A[16 x K] B^T with A rows [a_r0, +16) of tile a and B stored [n][k] in tile b.
-template <int N, int K>
-__device__ __forceinline__ void product_abt(float (&c)[N][4], const bf16_t* a, int lda, int a_r0, const bf16_t* b,
-                                            int ldb) {
-#pragma unroll
-  for (int kk = 0; kk < K / 16; ++kk) {
-    uint32_t fa[4];
-    load_a(fa, a, lda, a_r0, kk * 16);
-#pragma unroll
-    for (int np = 0; np < N / 2; ++np) {
-      uint32_t fb[4];
-      load_b_nk(fb, b, ldb, np * 16, kk * 16);
-      mma_bf16(c[2 * np], fa, fb[0], fb[1]);
-      mma_bf16(c[2 * np + 1], fa, fb[2], fb[3]);
-    }
-  }
-}
-
-// c[16 x 8N] += P[16 x 16 KS] B with P given as accumulator fragments p[2 KS][4] and B stored [k][n].
-template <int N, int KS>
-__device__ __forceinline__ void product_pb(float (&c)[N][4], const float (&p)[2 * KS][4], const bf16_t* b, int ldb) {
-#pragma unroll
-  for (int kk = 0; kk < KS; ++kk) {
-    uint32_t fa[4];
-    a_from_c(fa, p, kk);
-#pragma unroll
-    for (int np = 0; np < N / 2; ++np) {
-      uint32_t fb[4];
-      load_b_kn(fb, b, ldb, kk * 16, np * 16);
-      mma_bf16(c[2 * np], fa, fb[0], fb[1]);
-      mma_bf16(c[2 * np + 1], fa, fb[2], fb[3]);
-    }
-  }
-}
-
 // ---- pass 1: dK, dV ---------------------------------------------------------------------------------
 template <int DK, int DV>
 __global__ void __launch_bounds__(kWarps * 32) attention_dkdv_mma_kernel(BackwardMmaArgs ba) {
@@ -242,12 +201,7 @@ void launch_backward(const MmaAttentionArgs& a, const SeqOffsets& seqs, const ch
 }  // namespace
 
 bool attention_backward_mma(const MmaAttentionArgs& a, const SeqOffsets& seqs, const char* op) {
-  const int dk = pad16(a.key_dim), dv = pad16(a.value_dim);
-  if (dk <= 64 && dv <= 64) return launch_backward<64, 64>(a, seqs, op), true;
-  if (dk <= 96 && dv <= 64) return launch_backward<96, 64>(a, seqs, op), true;
-  if (dk <= 128 && dv <= 128) return launch_backward<128, 128>(a, seqs, op), true;
-  if (dk <= 192 && dv <= 128) return launch_backward<192, 128>(a, seqs, op), true;
-  return false;
+  return with_head_dims(a.key_dim, a.value_dim, [&](auto dk, auto dv) { launch_backward<dk(), dv()>(a, seqs, op); });
 }
 
 }  // namespace r1::ops::cuda

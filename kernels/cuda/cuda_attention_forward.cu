@@ -183,18 +183,9 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   args.scale = float(scale);
   bool launched = false;
   if (q.dtype() == DType::bf16) {
-    MmaAttentionArgs m{};
-    m.q = static_cast<const bf16_t*>(q.raw());
-    m.k = static_cast<const bf16_t*>(k.raw());
-    m.v = static_cast<const bf16_t*>(v.raw());
-    m.out_w = static_cast<bf16_t*>(out.raw());
+    MmaAttentionArgs m = mma_attention_args(q, k, v, sh, scale);
+    m.out = static_cast<bf16_t*>(out.raw());
     m.lse = args.lse;
-    m.q_heads = sh.q_heads;
-    m.kv_heads = sh.kv_heads;
-    m.group = sh.group();
-    m.key_dim = args.key_dim;
-    m.value_dim = args.value_dim;
-    m.scale = args.scale;
     launched = attention_forward_mma(m, seqs, op) || try_launch_forward<bf16_t, 4, 64>(args, seqs, op) ||
                try_launch_forward<bf16_t, 2, 32>(args, seqs, op);
   } else if (q.dtype() == DType::f32) {

@@ -47,8 +47,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_forward_mma_kernel(Forw
   const int r_lo = warp * 16 + g, r_hi = r_lo + 8;  // tile rows of this thread's two fragment rows
   const int i_lo = q0 + r_lo, i_hi = q0 + r_hi;     // their rows within the sequence
   float o[DV / 8][4];
-#pragma unroll
-  for (int j = 0; j < DV / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
+  zero(o);
   float m_lo = -INFINITY, m_hi = -INFINITY, l_lo = 0.0f, l_hi = 0.0f;
 
   const int key_end = q0 + q_rows;
@@ -61,21 +60,9 @@ __global__ void __launch_bounds__(kWarps * 32) attention_forward_mma_kernel(Forw
     __syncthreads();
     if (k0 > warp_last_row) continue;
 
-    float s[kCols / 8][4];
-#pragma unroll
-    for (int j = 0; j < kCols / 8; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
-#pragma unroll
-    for (int kk = 0; kk < DK / 16; ++kk) {
-      uint32_t qa[4];
-      load_a(qa, sq, L::ldk, warp * 16, kk * 16);
-#pragma unroll
-      for (int np = 0; np < kCols / 16; ++np) {
-        uint32_t b[4];
-        load_b_nk(b, sk, L::ldk, np * 16, kk * 16);
-        mma_bf16(s[2 * np], qa, b[0], b[1]);
-        mma_bf16(s[2 * np + 1], qa, b[2], b[3]);
-      }
-    }
+    float s[kCols / 8][4];  // S [16 queries x 64 keys]
+    zero(s);
+    product_abt<kCols / 8, DK>(s, sq, L::ldk, warp * 16, sk, L::ldk);
     // Mask (causal, sequence end, rows past the tile) and scale into log2 units; row maxima.
     float mx_lo = -INFINITY, mx_hi = -INFINITY;
 #pragma unroll
@@ -116,27 +103,15 @@ __global__ void __launch_bounds__(kWarps * 32) attention_forward_mma_kernel(Forw
       o[j][2] *= alpha_hi;
       o[j][3] *= alpha_hi;
     }
-    // O += P V
-#pragma unroll
-    for (int kk = 0; kk < kCols / 16; ++kk) {
-      uint32_t pa[4];
-      a_from_c(pa, s, kk);
-#pragma unroll
-      for (int np = 0; np < DV / 16; ++np) {
-        uint32_t b[4];
-        load_b_kn(b, sv, L::ldv, kk * 16, np * 16);
-        mma_bf16(o[2 * np], pa, b[0], b[1]);
-        mma_bf16(o[2 * np + 1], pa, b[2], b[3]);
-      }
-    }
+    product_pb<DV / 8, kCols / 16>(o, s, sv, L::ldv);  // O += P V
   }
 
   l_lo = quad_sum(l_lo);
   l_hi = quad_sum(l_hi);
   const bool lo_ok = r_lo < q_rows, hi_ok = r_hi < q_rows;
   const int64_t tok_lo = seq_begin + i_lo, tok_hi = seq_begin + i_hi;
-  bf16_t* row_lo = lo_ok ? a.out_w + (tok_lo * a.q_heads + head) * a.value_dim : nullptr;
-  bf16_t* row_hi = hi_ok ? a.out_w + (tok_hi * a.q_heads + head) * a.value_dim : nullptr;
+  bf16_t* row_lo = lo_ok ? a.out + (tok_lo * a.q_heads + head) * a.value_dim : nullptr;
+  bf16_t* row_hi = hi_ok ? a.out + (tok_hi * a.q_heads + head) * a.value_dim : nullptr;
   // Rows are scaled separately: store each half with its own 1 / l.
   store_c_rows(o, row_lo, nullptr, a.value_dim, 1.0f / l_lo);
   store_c_rows(o, nullptr, row_hi, a.value_dim, 1.0f / l_hi);
@@ -162,12 +137,7 @@ void launch_forward(const MmaAttentionArgs& a, const SeqOffsets& seqs, const cha
 }  // namespace
 
 bool attention_forward_mma(const MmaAttentionArgs& a, const SeqOffsets& seqs, const char* op) {
-  const int dk = pad16(a.key_dim), dv = pad16(a.value_dim);
-  if (dk <= 64 && dv <= 64) return launch_forward<64, 64>(a, seqs, op), true;
-  if (dk <= 96 && dv <= 64) return launch_forward<96, 64>(a, seqs, op), true;
-  if (dk <= 128 && dv <= 128) return launch_forward<128, 128>(a, seqs, op), true;
-  if (dk <= 192 && dv <= 128) return launch_forward<192, 128>(a, seqs, op), true;
-  return false;
+  return with_head_dims(a.key_dim, a.value_dim, [&](auto dk, auto dv) { launch_forward<dk(), dv()>(a, seqs, op); });
 }
 
 }  // namespace r1::ops::cuda

@@ -12,6 +12,7 @@
 // files (which fall back to the WMMA kernels for shapes these do not cover).
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/cuda_attention_common.cuh"
 
@@ -108,6 +109,48 @@ __device__ __forceinline__ void store_c_rows(const float (&c)[N][4], bf16_t* row
 
 constexpr float kLog2e = 1.4426950408889634f;
 
+// ---- warp tile products (a warp's 16 rows) --------------------------------------------------
+template <int N>
+__device__ __forceinline__ void zero(float (&c)[N][4]) {
+#pragma unroll
+  for (int j = 0; j < N; ++j) c[j][0] = c[j][1] = c[j][2] = c[j][3] = 0.0f;
+}
+
+// c[16 x 8N] (+)= A[16 x K] B^T with A rows [a_r0, +16) of tile a and B stored [n][k] in tile b.
+template <int N, int K>
+__device__ __forceinline__ void product_abt(float (&c)[N][4], const bf16_t* a, int lda, int a_r0, const bf16_t* b,
+                                            int ldb) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) {
+    uint32_t fa[4];
+    load_a(fa, a, lda, a_r0, kk * 16);
+#pragma unroll
+    for (int np = 0; np < N / 2; ++np) {
+      uint32_t fb[4];
+      load_b_nk(fb, b, ldb, np * 16, kk * 16);
+      mma_bf16(c[2 * np], fa, fb[0], fb[1]);
+      mma_bf16(c[2 * np + 1], fa, fb[2], fb[3]);
+    }
+  }
+}
+
+// c[16 x 8N] += P[16 x 16 KS] B with P given as accumulator fragments p[2 KS][4] and B stored [k][n].
+template <int N, int KS>
+__device__ __forceinline__ void product_pb(float (&c)[N][4], const float (&p)[2 * KS][4], const bf16_t* b, int ldb) {
+#pragma unroll
+  for (int kk = 0; kk < KS; ++kk) {
+    uint32_t fa[4];
+    a_from_c(fa, p, kk);
+#pragma unroll
+    for (int np = 0; np < N / 2; ++np) {
+      uint32_t fb[4];
+      load_b_kn(fb, b, ldb, kk * 16, np * 16);
+      mma_bf16(c[2 * np], fa, fb[0], fb[1]);
+      mma_bf16(c[2 * np + 1], fa, fb[2], fb[3]);
+    }
+  }
+}
+
 // ---- entry points --------------------------------------------------------------------------------
 // bf16 flash attention with register-resident tiles, for head dimensions that fit one of the
 // compiled (Dk, Dv) variants after zero padding. Return false (nothing launched) otherwise.
@@ -115,11 +158,10 @@ struct MmaAttentionArgs {
   const bf16_t* q;
   const bf16_t* k;
   const bf16_t* v;
-  const bf16_t* out;    // forward: written; backward: read (for D)
   const bf16_t* dout;   // backward
   float* lse;           // forward: written; backward: read
   const float* delta;   // backward: D = rowsum(dO * O), [N, Hq]
-  bf16_t* out_w;        // forward output
+  bf16_t* out;          // forward output
   bf16_t* dq;
   bf16_t* dk;
   bf16_t* dv;
@@ -127,6 +169,35 @@ struct MmaAttentionArgs {
   int key_dim, value_dim;
   float scale;
 };
+// The fields both directions share, from the checked shape.
+inline MmaAttentionArgs mma_attention_args(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& sh,
+                                           double scale) {
+  MmaAttentionArgs m{};
+  m.q = static_cast<const bf16_t*>(q.raw());
+  m.k = static_cast<const bf16_t*>(k.raw());
+  m.v = static_cast<const bf16_t*>(v.raw());
+  m.q_heads = sh.q_heads;
+  m.kv_heads = sh.kv_heads;
+  m.group = sh.group();
+  m.key_dim = int(sh.key_dim);
+  m.value_dim = int(sh.value_dim);
+  m.scale = float(scale);
+  return m;
+}
+
+// Calls launch(integral_constant<DK>, integral_constant<DV>) with the smallest compiled variant that
+// holds the head dims after zero padding; false (nothing called) when none does.
+template <class Launch>
+bool with_head_dims(int key_dim, int value_dim, Launch&& launch) {
+  const int dk = pad16(key_dim), dv = pad16(value_dim);
+  using std::integral_constant;
+  if (dk <= 64 && dv <= 64) return launch(integral_constant<int, 64>{}, integral_constant<int, 64>{}), true;
+  if (dk <= 96 && dv <= 64) return launch(integral_constant<int, 96>{}, integral_constant<int, 64>{}), true;
+  if (dk <= 128 && dv <= 128) return launch(integral_constant<int, 128>{}, integral_constant<int, 128>{}), true;
+  if (dk <= 192 && dv <= 128) return launch(integral_constant<int, 192>{}, integral_constant<int, 128>{}), true;
+  return false;
+}
+
 bool attention_forward_mma(const MmaAttentionArgs& args, const SeqOffsets& seqs, const char* op);
 bool attention_backward_mma(const MmaAttentionArgs& args, const SeqOffsets& seqs, const char* op);
 
