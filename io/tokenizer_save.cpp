@@ -1,13 +1,13 @@
 // Tokenizer::save: writes a Hugging Face tokenizer.json (format of tokenizers >= 0.20: merges as
 // ["left", "right"] pairs). The pre-tokenizer is written as ByteLevel when it has no Split steps,
-// else as a Sequence of the Split steps followed by ByteLevel.
+// else as a Sequence of the Split steps followed by ByteLevel. The file is replaced atomically.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "io/checkpoint_fsync.hpp"
 #include "io/tokenizer.hpp"
 
 namespace r1 {
@@ -85,11 +85,9 @@ void Tokenizer::save(const std::string& path) const {
                    {"vocab", std::move(vocab)},
                    {"merges", std::move(merges)}};
 
-  std::ofstream out(file, std::ios::binary);
-  R1_INPUT_CHECK(out, file, ": cannot open for writing");
-  out << root.dump(2) << '\n';
-  out.close();
-  R1_INPUT_CHECK(out, file, ": write failed");
+  // Atomic: a run killed while saving leaves the old file or none, never a truncated one that the
+  // restarted run would fail to parse.
+  replace_file_atomically(file, root.dump(2) + "\n");
 }
 
 }  // namespace r1

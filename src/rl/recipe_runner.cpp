@@ -17,6 +17,7 @@
 #include "rl/data/synth_datasets.hpp"
 #include "rl/run_context.hpp"
 #include "io/bpe_pretokenizer.hpp"
+#include "io/checkpoint_fsync.hpp"
 #include "io/dataset_file.hpp"
 #include "io/model_tensors.hpp"
 #include "io/dataset_tokenizer_identity.hpp"
@@ -29,21 +30,6 @@
 namespace fs = std::filesystem;
 
 namespace r1 {
-
-namespace {
-
-void write_text_file(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw Error("cannot write " + tmp.string());
-    out << text;
-  }
-  fs::rename(tmp, path);
-}
-
-}  // namespace
 
 namespace {
 
@@ -147,7 +133,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   if (world.rank() == 0) {
     fs::create_directories(run_dir);
     if (!resume) {
-      write_text_file(run_dir / "config.yaml", in.resolved_yaml);
+      replace_file_atomically((run_dir / "config.yaml").string(), in.resolved_yaml);
       ctx.tokenizer.save((run_dir / "tokenizer.json").string());
       std::ofstream(ctx.metrics_path, std::ios::trunc);  // a restart from scratch of the same job
     } else {
