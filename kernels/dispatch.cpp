@@ -144,7 +144,7 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
                       const Tensor& row_slot, const Tensor& row_pos, double scale, Tensor& out) {
   R1_DISPATCH(out.device(), attention_cached, q, k_cache, v_cache, v_dim, row_slot, row_pos, scale, out);
 }
-void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vector<double>& uniforms, Tensor& tokens) {
+void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& uniforms, Tensor& tokens) {
   R1_DISPATCH(logits.device(), sample_tokens, logits, p, uniforms, tokens);
 }
 

@@ -59,6 +59,13 @@ int multiprocessor_count();
 // Device memory from the caching allocator (size-binned free lists; never managed memory).
 void* device_alloc(size_t bytes);
 void device_free(void* ptr);
+// Graph recording (cuda_graph.cu): while `held` is set the stream is being recorded, host copies are
+// errors and device blocks released go to `held` (the graph keeps using them) until
+// release_device_blocks(); nullptr ends recording.
+void set_capturing(std::vector<void*>* held);
+bool capturing();
+void release_device_blocks(const std::vector<void*>& blocks);
+
 // Copies host bytes to the device, ordered on stream(), through pinned staging memory: returns at
 // once and the host array may be reused or freed immediately.
 void upload_bytes(void* device_dst, const void* host_src, size_t bytes);
@@ -167,6 +174,9 @@ T* device_ptr(const Tensor& t, const char* op, const char* what) {
 // An int32 index tensor's values on the device: the tensor itself when it is on the device, else an
 // upload of it (host values can be checked by the caller first). `holder` keeps the upload alive.
 const int32_t* device_indices(const Tensor& t, const char* op, const char* what, DeviceBuffer& holder);
+// Checks a host int32 index tensor's values against [0, limit) (nothing for a device tensor, whose
+// kernels check them).
+void check_host_indices(const Tensor& t, int64_t limit, const char* op, const char* what);
 // An int32 index tensor's values on the host (copied back, waiting, when it lives on the device).
 std::vector<int32_t> host_indices(const Tensor& t, const char* op, const char* what);
 

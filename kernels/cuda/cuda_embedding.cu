@@ -1,8 +1,11 @@
 // CUDA token-embedding kernels. Forward: out[i, :] = table[ids[i], :]. Backward, deterministic and
 // without atomics: the ids are read on the host and the rows are grouped by id (a stable sort, so
 // each id's rows stay in row order); one block column per distinct id then adds that id's rows in
-// order and adds the total into dtable[id, :]. Ids are checked against the vocabulary on the host.
+// order and adds the total into dtable[id, :]. Host ids are checked against the vocabulary on the
+// host; the forward kernel checks device ids itself (and stops the program on a bad one), so a
+// forward from device ids never waits for the device.
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 #include <vector>
 
@@ -20,11 +23,18 @@ void check_ids(const char* op, const std::vector<int32_t>& ids, int64_t vocab) {
 }
 
 template <class Table, class Out>
-__global__ void embedding_forward_kernel(const int32_t* ids, const Table* table, Out* out, int64_t n, int64_t d) {
+__global__ void embedding_forward_kernel(const int32_t* ids, const Table* table, Out* out, int64_t n, int64_t d,
+                                         int64_t vocab) {
   const int64_t total = n * d;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t row = i / d, col = i % d;
-    out[i] = from_f32<Out>(to_f32(table[int64_t(ids[row]) * d + col]));
+    const int32_t id = ids[row];
+    if (id < 0 || id >= vocab) {
+      printf("embedding_forward: token id %d at position %lld is outside the vocabulary [0, %lld)\n", id,
+             (long long)row, (long long)vocab);
+      __trap();
+    }
+    out[i] = from_f32<Out>(to_f32(table[int64_t(id) * d + col]));
   }
 }
 
@@ -51,15 +61,15 @@ void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out) {
   R1_CHECK(out.cols() == d, op, ": output ", out.describe(), " should have ", d, " columns");
   check_device_numel(op, out, n * d, "output");
   if (n == 0 || d == 0) return;
-  const std::vector<int32_t> host_ids = host_indices(ids, op, "ids");
-  check_ids(op, host_ids, vocab);
-  DeviceBuffer device_ids = upload(host_ids);
+  check_host_indices(ids, vocab, op, "token id");
+  DeviceBuffer holder;
+  const int32_t* device_ids = device_indices(ids, op, "ids", holder);
   dispatch_float(table, op, "table", [&](auto tt) {
     dispatch_float(out, op, "out", [&](auto to) {
       using Table = typename decltype(tt)::type;
       using Out = typename decltype(to)::type;
       embedding_forward_kernel<<<grid_blocks(n * d), kThreads, 0, stream()>>>(
-          device_ids.as<int32_t>(), static_cast<const Table*>(table.raw()), static_cast<Out*>(out.raw()), n, d);
+          device_ids, static_cast<const Table*>(table.raw()), static_cast<Out*>(out.raw()), n, d, vocab);
       CUDA_CHECK_LAUNCH();
     });
   });

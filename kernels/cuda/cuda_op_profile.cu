@@ -57,7 +57,7 @@ bool op_profiling() { return profiler().enabled; }
 
 OpProfileScope::OpProfileScope(const char* name) {
   Profiler& p = profiler();
-  if (!p.enabled) return;
+  if (!p.enabled || capturing()) return;  // a recorded graph replays without the op boundaries
   record_ = p.records.size();
   p.records.push_back({name, p.event(), p.event(), p.depth++});
   CUDA_CHECK(cudaEventRecord(p.records.back().begin, stream()));

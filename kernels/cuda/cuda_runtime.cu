@@ -33,6 +33,7 @@ struct RuntimeState {
   cublasHandle_t cublas = nullptr;
   cublasLtHandle_t cublas_lt = nullptr;
   void* workspace = nullptr;
+  bool capturing = false;  // a CUDA graph is being recorded on the stream
 };
 
 // Never destroyed: tensors may be released during static destruction, after main returns.
@@ -105,12 +106,23 @@ class CachingAllocator {
   size_t cached() const { return cached_bytes_; }
   void reset_peak() { peak_ = live_total_; }
 
+  // While `held` is set, released blocks are appended to it (still in use, by a graph being
+  // recorded) instead of being freed or cached; release them later with release().
+  void hold_releases(std::vector<void*>* held) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_ = held;
+  }
+
   // Called from Storage's destructor: never throws.
   void release(void* ptr) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = live_.find(ptr);
     if (it == live_.end()) {
       log_warn("cuda allocator: free of a pointer it did not hand out (ignored)");
+      return;
+    }
+    if (held_) {
+      held_->push_back(ptr);
       return;
     }
     live_total_ -= it->second;
@@ -152,6 +164,7 @@ class CachingAllocator {
     if (live_total_ > peak_) peak_ = live_total_;
   }
   bool exact_ = false;
+  std::vector<void*>* held_ = nullptr;
 };
 
 CachingAllocator& allocator() {
@@ -204,11 +217,20 @@ StagingPool& staging() {
   return *p;
 }
 
+// Host copies wait for the device or read host memory when the copy runs, so a recorded graph would
+// replay them with stale data: an error while recording.
+void require_not_capturing(const char* what) {
+  if (state().capturing)
+    throw Error(std::string("CUDA backend: ") + what +
+                " while a CUDA graph is being recorded (the recorded step must keep its inputs and outputs on the device)");
+}
+
 // ---- Tensor DeviceHooks -----------------------------------------------------------------------
 void* hook_alloc(size_t bytes) { return allocator().allocate(bytes); }
 void hook_free(void* ptr) { allocator().release(ptr); }
 void hook_copy(void* dst, const void* src, size_t bytes, int kind) {
   cudaStream_t s = ready_state().stream;
+  if (kind != 2) require_not_capturing(kind == 0 ? "a host-to-device tensor copy" : "a device-to-host tensor copy");
   switch (kind) {
     case 0:  // host -> device; waits, since the host memory may be pinned and reused at once
       CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
@@ -297,6 +319,15 @@ MemoryStats memory_stats() {
 
 void reset_memory_peak() { allocator().reset_peak(); }
 
+void set_capturing(std::vector<void*>* held) {
+  state().capturing = held != nullptr;
+  allocator().hold_releases(held);
+}
+bool capturing() { return state().capturing; }
+void release_device_blocks(const std::vector<void*>& blocks) {
+  for (void* ptr : blocks) allocator().release(ptr);
+}
+
 cudaStream_t stream() { return ready_state().stream; }
 cublasHandle_t cublas() { return ready_state().cublas; }
 cublasLtHandle_t cublas_lt() { return ready_state().cublas_lt; }
@@ -313,11 +344,13 @@ void device_free(void* ptr) { allocator().release(ptr); }
 
 void upload_bytes(void* device_dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;
+  require_not_capturing("an upload of host memory");
   staging().upload(device_dst, host_src, bytes, ready_state().stream);
 }
 
 void download_bytes(void* host_dst, const void* device_src, size_t bytes) {
   if (bytes == 0) return;
+  require_not_capturing("a download to host memory");
   cudaStream_t s = ready_state().stream;
   CUDA_CHECK(cudaMemcpyAsync(host_dst, device_src, bytes, cudaMemcpyDeviceToHost, s));
   CUDA_CHECK(cudaStreamSynchronize(s));
@@ -345,6 +378,13 @@ const int32_t* device_indices(const Tensor& t, const char* op, const char* what,
   holder = DeviceBuffer(t.nbytes());
   upload_bytes(holder.as<void>(), t.raw(), t.nbytes());
   return holder.as<int32_t>();
+}
+
+void check_host_indices(const Tensor& t, int64_t limit, const char* op, const char* what) {
+  if (!t.is_host()) return;
+  const int32_t* r = t.data<int32_t>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    R1_CHECK(r[i] >= 0 && r[i] < limit, op, ": ", what, " ", r[i], " at ", i, " is outside [0, ", limit, ")");
 }
 
 std::vector<int32_t> host_indices(const Tensor& t, const char* op, const char* what) {

@@ -4,8 +4,11 @@
 // they fit, else a segmented sort per row; either way the order is exactly the host's),
 // the first top_k are kept, probabilities exp(logit/T - max) in double, the nucleus is the shortest
 // prefix whose cumulative probability reaches top_p of the kept mass, and the token is the first
-// whose cumulative probability exceeds uniform * nucleus mass. Cumulative sums are block scans with
-// a fixed order, so the draw is deterministic. logits f32 [R, V]; tokens i32 on host or device.
+// whose cumulative probability exceeds uniform * nucleus mass. The cumulative sums are two-level:
+// sums of 2048-position chunks (many blocks per row), then one block per row scans the chunk sums
+// and the one chunk holding the position, all in a fixed order, so the draw is deterministic.
+// logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the host or the device. Nothing waits
+// for the device when both are on it (the op can be recorded in a CUDA graph).
 #include <cub/cub.cuh>
 
 #include <algorithm>
@@ -70,42 +73,66 @@ __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* token
   if (threadIdx.x == 0) tokens[blockIdx.x] = int32_t(best_i[0] == LLONG_MAX ? 0 : best_i[0]);
 }
 
-enum class Find { nothing, reaches, exceeds };  // cum >= threshold / threshold < cum
+// Probability of sorted position i of a row: exp(logit / T - max), the logit read back from the key.
+__device__ __forceinline__ double key_prob(uint64_t key, double temperature, double max_scaled) {
+  const uint32_t bits = uint32_t(key >> 32);
+  const float logit = __uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits);
+  return exp(double(logit) / temperature - max_scaled);
+}
 
-struct SampleRow {
-  const float* logits;  // this row
-  const uint64_t* keys;  // this row, sorted descending
-  double temperature, max_scaled;
-  __device__ double prob(int64_t i) const {
-    return exp(double(logits[key_id(keys[i])]) / temperature - max_scaled);
+__device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, double temperature) {
+  const uint32_t bits = uint32_t(row_keys[0] >> 32);
+  return double(__uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits)) / temperature;
+}
+
+// chunk_sums[r, c] = sum of the probabilities of sorted positions [c * kChunk, (c + 1) * kChunk) of
+// row r below `keep`: each thread adds its kPerThread consecutive positions in order, then a fixed
+// tree over the threads. Grid (chunks, rows).
+constexpr int kChunkThreads = 256, kPerThread = 8, kChunk = kChunkThreads * kPerThread;
+
+__global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, int64_t keep, double temperature,
+                                  double* chunk_sums) {
+  __shared__ double partial[kChunkThreads];
+  const int64_t r = blockIdx.y, chunks = gridDim.x;
+  const uint64_t* keys = sorted_keys + r * vocab;
+  const double max_scaled = row_max_scaled(keys, temperature);
+  const int64_t first = int64_t(blockIdx.x) * kChunk + int64_t(threadIdx.x) * kPerThread;
+  double s = 0;
+  for (int j = 0; j < kPerThread; ++j)
+    if (first + j < keep) s += key_prob(keys[first + j], temperature, max_scaled);
+  partial[threadIdx.x] = s;
+  __syncthreads();
+  for (int stride = kChunkThreads / 2; stride > 0; stride >>= 1) {
+    if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
+    __syncthreads();
   }
+  if (threadIdx.x == 0) chunk_sums[r * chunks + blockIdx.x] = partial[0];
+}
+
+// The first index in [0, n) of values[] whose inclusive running sum (from `carry`) is >= threshold
+// (reaches) or > threshold (!reaches), with that running sum; index -1 and the total when none is.
+// A block scan in tiles of blockDim.x with a fixed order. `value(i)` gives element i.
+struct Found {
+  int64_t index;
+  double cum;
 };
 
-struct ScanResult {
-  int64_t index;      // first index satisfying the condition, or -1
-  double cum_at;      // cumulative probability at that index
-  double total;       // sum over [0, limit) (when nothing was found)
-};
-
-// Block scan of probabilities over [0, limit) in chunks, stopping at the first index whose
-// inclusive cumulative sum satisfies the condition.
-__device__ ScanResult scan_find(const SampleRow& row, int64_t limit, Find find, double threshold) {
-  using Scan = cub::BlockScan<double, kSampleThreads>;
+template <class Value>
+__device__ Found block_find(int64_t n, double carry, double threshold, bool reaches, Value value) {
+  using Scan = cub::BlockScan<double, kChunkThreads>;
   __shared__ typename Scan::TempStorage storage;
   __shared__ unsigned long long found;
   __shared__ double found_cum;
   __syncthreads();  // a previous call's readers of `found` are done
   if (threadIdx.x == 0) found = ULLONG_MAX;
-  double carry = 0;
-  for (int64_t c0 = 0; c0 < limit; c0 += blockDim.x) {
-    const int64_t i = c0 + threadIdx.x;
-    const double p = i < limit ? row.prob(i) : 0.0;
+  for (int64_t t0 = 0; t0 < n; t0 += kChunkThreads) {
+    const int64_t i = t0 + threadIdx.x;
+    const double v = i < n ? value(i) : 0.0;
     double inclusive = 0, aggregate = 0;
-    __syncthreads();  // storage and `found` are free for this chunk
-    Scan(storage).InclusiveSum(p, inclusive, aggregate);
+    __syncthreads();  // storage and `found` are free for this tile
+    Scan(storage).InclusiveSum(v, inclusive, aggregate);
     const double cum = carry + inclusive;
-    const bool hit = i < limit && ((find == Find::reaches && cum >= threshold) || (find == Find::exceeds && threshold < cum));
-    if (hit) atomicMin(&found, (unsigned long long)i);
+    if (i < n && (reaches ? cum >= threshold : threshold < cum)) atomicMin(&found, (unsigned long long)i);
     __syncthreads();
     const unsigned long long first = found;
     if (first != ULLONG_MAX) {
@@ -113,34 +140,53 @@ __device__ ScanResult scan_find(const SampleRow& row, int64_t limit, Find find, 
       __syncthreads();
       const double cum_at = found_cum;
       __syncthreads();  // every thread has read found_cum
-      return ScanResult{int64_t(first), cum_at, 0.0};
+      return Found{int64_t(first), cum_at};
     }
     carry += aggregate;
   }
-  return ScanResult{-1, 0.0, carry};
+  return Found{-1, carry};
 }
 
-__global__ void sample_kernel(const float* logits, const uint64_t* sorted_keys, int64_t vocab, int64_t keep,
-                              double temperature, double top_p, const double* uniforms, int32_t* tokens) {
+// The first sorted position below `limit` whose cumulative probability satisfies the condition:
+// first the chunk (a scan of the chunk sums), then the position inside it (a scan of its
+// probabilities from the chunk's starting sum). When rounding makes the chunk's own scan fall short
+// of the threshold, the chunk's last position is taken. Returns index -1 and the total when no
+// chunk qualifies.
+__device__ Found find_position(const uint64_t* keys, const double* sums, int64_t chunks, int64_t limit,
+                               double temperature, double max_scaled, double threshold, bool reaches) {
+  const Found c = block_find(chunks, 0.0, threshold, reaches, [&](int64_t i) { return sums[i]; });
+  if (c.index < 0) return c;
+  const int64_t begin = c.index * kChunk, end = min(limit, begin + kChunk);
+  const double before = c.cum - sums[c.index];
+  const Found p = block_find(end - begin, before, threshold, reaches,
+                             [&](int64_t i) { return key_prob(keys[begin + i], temperature, max_scaled); });
+  if (p.index >= 0) return Found{begin + p.index, p.cum};
+  return Found{end - 1, c.cum};
+}
+
+// One block per row: the kept mass, the nucleus (the shortest prefix reaching top_p of it) and the
+// token whose cumulative probability first exceeds uniform * nucleus mass.
+__global__ void sample_kernel(const uint64_t* sorted_keys, const double* chunk_sums, int64_t chunks, int64_t vocab,
+                              int64_t keep, double temperature, double top_p, const double* uniforms, int32_t* tokens) {
   const int64_t r = blockIdx.x;
-  SampleRow row;
-  row.logits = logits + r * vocab;
-  row.keys = sorted_keys + r * vocab;
-  row.temperature = temperature;
-  row.max_scaled = double(row.logits[key_id(row.keys[0])]) / temperature;
-  const double total = scan_find(row, keep, Find::nothing, 0.0).total;
+  const uint64_t* keys = sorted_keys + r * vocab;
+  const double* sums = chunk_sums + r * chunks;
+  const double max_scaled = row_max_scaled(keys, temperature);
+  // Every chunk sum, in the scan's order (no threshold is reached): the kept mass.
+  const double total = block_find(chunks, 0.0, INFINITY, true, [&](int64_t i) { return sums[i]; }).cum;
   int64_t nucleus = keep;
   double kept = total;
   if (top_p < 1) {
-    const ScanResult n = scan_find(row, keep, Find::reaches, top_p * total);
+    const Found n = find_position(keys, sums, chunks, keep, temperature, max_scaled, top_p * total, true);
     if (n.index >= 0) {
       nucleus = n.index + 1;
-      kept = n.cum_at;
+      kept = n.cum;
     }
   }
-  const ScanResult pick = scan_find(row, nucleus, Find::exceeds, uniforms[r] * kept);
-  const int64_t chosen = pick.index >= 0 ? pick.index : nucleus - 1;
-  if (threadIdx.x == 0) tokens[r] = key_id(row.keys[chosen]);
+  const int64_t nucleus_chunks = (nucleus + kChunk - 1) / kChunk;
+  const Found pick =
+      find_position(keys, sums, nucleus_chunks, nucleus, temperature, max_scaled, uniforms[r] * kept, false);
+  if (threadIdx.x == 0) tokens[r] = key_id(keys[pick.index >= 0 ? pick.index : nucleus - 1]);
 }
 
 int bits_for(int64_t n) {  // bits to hold 0 .. n-1
@@ -205,11 +251,12 @@ void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint
 
 }  // namespace
 
-void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vector<double>& uniforms, Tensor& tokens) {
+void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& uniforms, Tensor& tokens) {
   const char* op = "sample_tokens";
   const float* pl = device_ptr<float>(logits, op, "logits");
   const int64_t rows = logits.rows(), vocab = logits.cols();
-  R1_CHECK(int64_t(uniforms.size()) == rows, op, ": ", uniforms.size(), " uniforms for ", rows, " rows");
+  R1_CHECK(uniforms.defined() && uniforms.dtype() == DType::f64 && uniforms.numel() == rows, op, ": uniforms ",
+           uniforms.describe(), " should be f64 with ", rows, " elements");
   R1_CHECK(tokens.defined() && tokens.dtype() == DType::i32 && tokens.numel() == rows, op, ": tokens ",
            tokens.describe(), " should be i32 with ", rows, " elements");
   R1_CHECK(p.temperature >= 0 && p.top_p > 0 && p.top_p <= 1 && p.top_k >= 0, op, ": bad parameters (temperature ",
@@ -233,10 +280,24 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vec
     const int64_t total = rows * vocab;
     DeviceBuffer sorted(size_t(total) * sizeof(uint64_t));
     sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
-    DeviceBuffer d_uniforms = upload(uniforms);
     const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
-    sample_kernel<<<unsigned(rows), kSampleThreads, 0, stream()>>>(pl, sorted.as<uint64_t>(), vocab, keep,
-                                                                    p.temperature, p.top_p, d_uniforms.as<double>(), out);
+    const int64_t chunks = (keep + kChunk - 1) / kChunk;
+    R1_CHECK(chunks < 65536, op, ": ", keep, " kept tokens are more than the chunk grid allows");
+    DeviceBuffer sums(size_t(rows * chunks) * sizeof(double));
+    chunk_sums_kernel<<<dim3(unsigned(chunks), unsigned(rows)), kChunkThreads, 0, stream()>>>(
+        sorted.as<uint64_t>(), vocab, keep, p.temperature, sums.as<double>());
+    CUDA_CHECK_LAUNCH();
+    DeviceBuffer uniform_holder;
+    const double* pu = nullptr;
+    if (uniforms.device() == Device::cuda) {
+      pu = static_cast<const double*>(uniforms.raw());
+    } else {
+      uniform_holder = DeviceBuffer(uniforms.nbytes());
+      upload_bytes(uniform_holder.as<void>(), uniforms.raw(), uniforms.nbytes());
+      pu = uniform_holder.as<double>();
+    }
+    sample_kernel<<<unsigned(rows), kChunkThreads, 0, stream()>>>(sorted.as<uint64_t>(), sums.as<double>(), chunks,
+                                                                   vocab, keep, p.temperature, p.top_p, pu, out);
     CUDA_CHECK_LAUNCH();
   }
   if (tokens.device() != Device::cuda) download_bytes(tokens.raw(), out, size_t(rows) * sizeof(int32_t));

@@ -10,9 +10,10 @@
 
 namespace r1::ops::host {
 
-void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vector<double>& uniforms, Tensor& tokens) {
+void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& uniforms, Tensor& tokens) {
   const int64_t rows = logits.rows(), vocab = logits.cols();
-  R1_CHECK(int64_t(uniforms.size()) == rows, "sample_tokens: ", uniforms.size(), " uniforms for ", rows, " rows");
+  R1_CHECK(uniforms.defined() && uniforms.is_host() && uniforms.dtype() == DType::f64 && uniforms.numel() == rows,
+           "sample_tokens: uniforms ", uniforms.describe(), " should be host f64 with ", rows, " elements");
   check_numel("sample_tokens", tokens, rows, "tokens");
   R1_CHECK(tokens.dtype() == DType::i32 && tokens.is_host(), "sample_tokens: tokens must be host i32");
   R1_CHECK(p.temperature >= 0 && p.top_p > 0 && p.top_p <= 1 && p.top_k >= 0, "sample_tokens: bad parameters");
@@ -20,7 +21,7 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const std::vec
   dispatch_float(logits, "sample_tokens", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* lg = logits.data<T>();
-    const double* u = uniforms.data();
+    const double* u = uniforms.data<double>();
     parallel_for("sample_tokens", rows, [=](int64_t r) {
       const T* row = lg + r * vocab;
       if (p.temperature == 0) {  // greedy; ties to the lower id

@@ -258,7 +258,7 @@ KvCache Model::make_kv_cache(int64_t slots, int64_t capacity) const {
   return c;
 }
 
-CachedLayout Model::cached_layout(const CachedRows& rows, const KvCache& cache) const {
+std::vector<int32_t> Model::cache_rows(const CachedRows& rows, const KvCache& cache) const {
   const int64_t n = rows.size();
   R1_CHECK(int64_t(rows.positions.size()) == n && int64_t(rows.slots.size()) == n, "cached rows: ", n, " tokens, ",
            rows.positions.size(), " positions, ", rows.slots.size(), " slots");
@@ -272,26 +272,41 @@ CachedLayout Model::cached_layout(const CachedRows& rows, const KvCache& cache) 
              rows.tokens[size_t(i)], " outside the vocabulary");
     cache_row[size_t(i)] = rows.slots[size_t(i)] * int32_t(cache.capacity) + rows.positions[size_t(i)];
   }
+  return cache_row;
+}
+
+CachedLayout Model::cached_layout(const CachedRows& rows, const KvCache& cache) const {
   CachedLayout l;
   l.capacity = cache.capacity;
+  l.cache_row = token_tensor(cache_rows(rows, cache));
   l.positions = token_tensor(rows.positions);
   l.row_slot = token_tensor(rows.slots);
-  l.cache_row = token_tensor(cache_row);
   return l;
 }
 
 Tensor Model::forward_cached(const CachedRows& rows, KvCache& cache, const Tensor& h_in) const {
   CachedLayout layout = cached_layout(rows, cache);
+  return forward_cached(shard_.has_embedding ? token_tensor(rows.tokens) : Tensor(), layout, cache, h_in);
+}
+
+Tensor Model::forward_cached(const Tensor& tokens, const CachedLayout& layout, KvCache& cache, const Tensor& h_in) const {
+  const int64_t n = layout.positions.numel();
   Tensor h = h_in;
   if (shard_.has_embedding) {
-    h = Tensor::empty({rows.size(), config_.hidden_size}, dtype_, device_);
-    ops::embedding_forward(token_tensor(rows.tokens), store_.weight(embed_), h);
+    h = Tensor::empty({n, config_.hidden_size}, dtype_, device_);
+    ops::embedding_forward(tokens, store_.weight(embed_), h);
   }
   for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward_cached(h, layout, cache.keys[i], cache.values[i]);
   if (!shard_.has_head) return h;
-  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({rows.size()}, stat_dtype_, device_);
+  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({n}, stat_dtype_, device_);
   ops::rmsnorm_forward(h, store_.weight(final_norm_), config_.rms_norm_eps, normed, rstd);
   return normed;
+}
+
+bool Model::cached_forward_recordable() const {
+  for (auto& l : layers_)
+    if (l->ffn().is_moe()) return false;
+  return true;
 }
 
 int64_t Model::local_moe_layers() const {

@@ -98,11 +98,20 @@ class Model {
 
   // Generation. A cache for `slots` sequences of up to `capacity` positions on every local layer.
   KvCache make_kv_cache(int64_t slots, int64_t capacity) const;
+  // Checks the rows against the cache and the vocabulary; returns each row's cache row
+  // (slot * capacity + position).
+  std::vector<int32_t> cache_rows(const CachedRows& rows, const KvCache& cache) const;
   CachedLayout cached_layout(const CachedRows& rows, const KvCache& cache) const;
   // Embeds (first stage) or takes `h` (later stages), runs the local layers writing the rows into the
   // cache, and returns the hidden states [N, d] (the last stage returns them normalised by the final
   // norm, ready for the LM head).
   Tensor forward_cached(const CachedRows& rows, KvCache& cache, const Tensor& h = Tensor()) const;
+  // The same with the rows already on the model's device (tokens i32 [N], a checked layout): nothing
+  // is copied from the host, so a decoding step can be recorded as a device graph.
+  Tensor forward_cached(const Tensor& tokens, const CachedLayout& layout, KvCache& cache, const Tensor& h = Tensor()) const;
+  // Whether forward_cached can be recorded as a device graph: no local MoE layer (their routing is
+  // built on the host).
+  bool cached_forward_recordable() const;
   // Logits of normalised hidden states: [rows, V] = logit_scale * h W_head^T.
   Tensor logits(const Tensor& h_normed_rows, double logit_scale = 1.0) const;
 

@@ -2,7 +2,8 @@
 // experts, MTP) and a dense tied Qwen2 built from the same seed on the CUDA backend (bf16 compute, f32
 // master weights) and on the host (f32): per-token log-probs, the loss, every parameter gradient after
 // a backward, and a GRPO update's gradient (clipped-ratio objective with advantages) agree within
-// bf16 tolerance; cached generation on the GPU samples the same tokens for most completions.
+// bf16 tolerance; cached generation on the GPU samples the same tokens for most completions, and
+// decoding steps recorded as CUDA graphs draw exactly the tokens of the same steps run op by op.
 // Strict per-tensor gradient checks route every token to every expert (a continuous function of the
 // weights): with top-k routing, bf16 rounding flips a few near-tie expert choices, which moves whole
 // tokens between routed experts, and every later layer sees the changed outputs. The top-k test
@@ -10,12 +11,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "common/test_support.hpp"
 #include "core/rng.hpp"
 #include "gpu/cuda_test_support.hpp"
+#include "io/tokenizer.hpp"
 #include "model/model.hpp"
 #include "rl/grpo/grpo_loss.hpp"
+#include "rl/rollout/rollout_engine.hpp"
 
 using namespace r1;
 using namespace r1::test;
@@ -237,6 +241,47 @@ BOOST_AUTO_TEST_CASE(cached_decoding_matches_host) {
   }
   BOOST_TEST_MESSAGE("greedy tokens equal to the host's: " << same << " of " << total);
   BOOST_TEST(double(same) / double(total) > 0.9);
+}
+
+BOOST_AUTO_TEST_CASE(recorded_decoding_steps_match_direct_ones) {
+  // The rollout engine with decoding steps recorded as CUDA graphs draws the same bits as with the
+  // ops launched one by one (R1_CUDA_GRAPHS=0): 6 prompts of different lengths on 4 slots, so the
+  // recorded row count changes (4, then 2) and the recordings are replayed with new rows each step.
+  for (bool mla : {false, true}) {
+    ModelConfig c = mla ? moe_config() : dense_config();
+    if (mla) {  // MLA attention with a dense FFN: recordable
+      c.first_k_dense_replace = c.num_hidden_layers;
+      c.num_nextn_predict_layers = 0;
+    }
+    Model model(c, DType::bf16, Device::cuda);
+    model.init_weights(5);
+    Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
+    std::vector<std::vector<int32_t>> prompts;
+    for (int p = 0; p < 6; ++p) {
+      prompts.emplace_back();
+      for (int i = 0; i < 3 + 5 * p; ++i) prompts.back().push_back(int32_t((37 * p + 11 * i + 5) % c.vocab_size));
+    }
+    std::vector<RolloutRequest> requests;
+    for (int p = 0; p < 6; ++p) requests.push_back({p, 0, &prompts[size_t(p)]});
+    SamplingConfig sc;
+    sc.temperature = 0.8;
+    sc.top_p = 0.9;
+    sc.max_new_tokens = 20;
+    sc.batch = 4;
+    sc.ignore_eos = true;
+    RolloutEngine engine(model, tok);
+    BOOST_REQUIRE(model.cached_forward_recordable());
+    setenv("R1_CUDA_GRAPHS", "0", 1);
+    const std::vector<Rollout> direct = engine.generate(requests, sc, 9, 1);
+    unsetenv("R1_CUDA_GRAPHS");
+    const std::vector<Rollout> recorded = engine.generate(requests, sc, 9, 1);
+    const std::vector<Rollout> again = engine.generate(requests, sc, 9, 1);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      BOOST_TEST(recorded[i].tokens == direct[i].tokens, (mla ? "MLA" : "GQA") << " request " << i);
+      BOOST_TEST(again[i].tokens == recorded[i].tokens);
+      BOOST_TEST(recorded[i].tokens.size() == 20u);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,6 @@
 // CUDA token sampling against the host version on the same logits and uniforms: greedy (first
 // maximum, ties to the lower id), temperature, top-k, top-p and their combination, inputs full of
-// exact ties, the Qwen2 vocabulary, tokens on the host or the device; the same call twice draws the
+// exact ties, the Qwen2 vocabulary, uniforms and tokens on the host or the device; the same call twice draws the
 // same tokens.
 #include <cmath>
 
@@ -30,15 +30,16 @@ std::vector<double> uniforms(int64_t rows, uint64_t seed) {
 void check_sampling(const Tensor& logits, const ops::SamplingParams& p, uint64_t seed, const std::string& label) {
   const int64_t rows = logits.rows();
   const std::vector<double> u = uniforms(rows, seed);
+  const Tensor host_u = Tensor::from_vector(u), device_u = to_device(host_u);
   Tensor ref = Tensor::empty({rows}, DType::i32);
-  ops::sample_tokens(logits, p, u, ref);
+  ops::sample_tokens(logits, p, host_u, ref);
   const Tensor d_logits = to_device(logits);
   Tensor host_tokens = Tensor::empty({rows}, DType::i32);
-  ops::sample_tokens(d_logits, p, u, host_tokens);
+  ops::sample_tokens(d_logits, p, host_u, host_tokens);
   Tensor device_tokens = poisoned({rows}, DType::i32);
-  ops::sample_tokens(d_logits, p, u, device_tokens);
+  ops::sample_tokens(d_logits, p, device_u, device_tokens);
   BOOST_TEST(same_bits(host_tokens, ref), "sample_tokens " << label << " (tokens on host) differs from the host draw");
-  BOOST_TEST(same_bits(device_tokens, ref), "sample_tokens " << label << " (tokens on device) differs from the host draw");
+  BOOST_TEST(same_bits(device_tokens, ref), "sample_tokens " << label << " (uniforms and tokens on device) differs from the host draw");
 }
 
 }  // namespace

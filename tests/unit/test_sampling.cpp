@@ -44,7 +44,7 @@ void check_distribution(const std::vector<double>& logits, const ops::SamplingPa
   std::vector<double> u(static_cast<size_t>(grid));
   for (int64_t r = 0; r < grid; ++r) u[size_t(r)] = (double(r) + 0.5) / double(grid);
   Tensor tokens = Tensor::empty({grid}, DType::i32);
-  ops::sample_tokens(lg, p, u, tokens);
+  ops::sample_tokens(lg, p, Tensor::from_vector(u), tokens);
   std::vector<double> freq(static_cast<size_t>(v), 0.0);
   for (int64_t r = 0; r < grid; ++r) freq[size_t(tokens.data<int32_t>()[r])] += 1.0 / double(grid);
   auto ref = filtered_probs(logits, p);
@@ -76,10 +76,10 @@ BOOST_AUTO_TEST_CASE(greedy_and_top1_pick_the_argmax) {
   Tensor greedy = Tensor::empty({9}, DType::i32), top1 = Tensor::empty({9}, DType::i32);
   ops::SamplingParams g;
   g.temperature = 0;
-  ops::sample_tokens(lg, g, u, greedy);
+  ops::sample_tokens(lg, g, Tensor::from_vector(u), greedy);
   ops::SamplingParams k1;
   k1.top_k = 1;
-  ops::sample_tokens(lg, k1, u, top1);
+  ops::sample_tokens(lg, k1, Tensor::from_vector(u), top1);
   auto v = to_f64_vector(lg);
   for (int r = 0; r < 9; ++r) {
     int best = int(std::max_element(v.begin() + r * 50, v.begin() + (r + 1) * 50) - (v.begin() + r * 50));

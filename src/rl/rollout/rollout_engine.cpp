@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "kernels/ops.hpp"
+#include "rl/rollout/decode_graphs.hpp"
 
 namespace r1 {
 
@@ -75,6 +77,10 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   const bool first = stage == 0, last = stage == stages - 1;
   // Micro-batch groups in flight through the pipeline; a fixed count when replicas are coupled.
   const int64_t groups = coupled ? stages : std::min<int64_t>(stages, n_slots);
+  // Rounds without a prompt to prefill run as recorded decoding steps on a single stage.
+  std::unique_ptr<DecodeGraphs> decode_graphs;
+  if (stages == 1 && !coupled && DecodeGraphs::usable(model_))
+    decode_graphs = std::make_unique<DecodeGraphs>(model_, cache, params);
 
   while (true) {
     // Fill free slots with pending prompts (the same decisions on every rank of the pipeline).
@@ -89,6 +95,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
     std::vector<CachedRows> rows(static_cast<size_t>(groups));
     std::vector<std::vector<int64_t>> sample_slot(static_cast<size_t>(groups)), sample_row(static_cast<size_t>(groups));
     int64_t total_rows = 0;
+    bool prefill = false;
     for (int64_t si = 0; si < n_slots; ++si) {
       Slot& s = slots[size_t(si)];
       if (s.request < 0) continue;
@@ -102,6 +109,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
         }
         s.length = int64_t(req.prompt->size());
         s.needs_prefill = false;
+        prefill = true;
         st.prefill_tokens += s.length;
       } else {
         rows[g].tokens.push_back(out[size_t(s.request)].tokens.back());
@@ -125,7 +133,20 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
     if (runs[0] == 0) break;
     // Each group through this rank's stage; the last stage samples.
     std::vector<Tensor> tokens(static_cast<size_t>(groups));
-    for (int64_t g = 0; g < groups; ++g) {
+    auto uniforms_of = [&](int64_t g) {
+      std::vector<double> uniforms;
+      for (int64_t si : sample_slot[size_t(g)]) {
+        const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];
+        uint64_t key = hash_words({seed, hash_string("sample"), uint64_t(step), uint64_t(req.prompt_id), uint64_t(req.sample_id)});
+        uniforms.push_back(uniform_at(key, out[size_t(slots[size_t(si)].request)].tokens.size()));
+      }
+      return uniforms;
+    };
+    if (decode_graphs && !prefill) {
+      tokens[0] = Tensor::from_vector(decode_graphs->step(rows[0], uniforms_of(0)));
+      ++st.forwards;
+    }
+    for (int64_t g = 0; g < groups && !(decode_graphs && !prefill); ++g) {
       const CachedRows& r = rows[size_t(g)];
       if (runs[size_t(g + 1)] == 0) continue;
       Tensor h_in;
@@ -149,14 +170,8 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
       Tensor last_rows = Tensor::empty({int64_t(pick.size()), h.cols()}, h.dtype(), h.device());
       ops::gather_rows(h, pick_t, last_rows);
       Tensor logits = model_.logits(last_rows);  // [S, V], sampled where it lives (GPU sampling on CUDA)
-      std::vector<double> uniforms;
-      for (int64_t si : sample_slot[size_t(g)]) {
-        const RolloutRequest& req = requests[size_t(slots[size_t(si)].request)];
-        uint64_t key = hash_words({seed, hash_string("sample"), uint64_t(step), uint64_t(req.prompt_id), uint64_t(req.sample_id)});
-        uniforms.push_back(uniform_at(key, out[size_t(slots[size_t(si)].request)].tokens.size()));
-      }
       tokens[size_t(g)] = Tensor::empty({int64_t(sample_slot[size_t(g)].size())}, DType::i32);
-      ops::sample_tokens(logits, params, uniforms, tokens[size_t(g)]);
+      ops::sample_tokens(logits, params, Tensor::from_vector(uniforms_of(g)), tokens[size_t(g)]);
     }
     // The sampled tokens reach every stage; every rank applies the same stop rules.
     for (int64_t g = 0; g < groups; ++g) {
