@@ -78,6 +78,12 @@ void rope_apply(Tensor& x, int64_t heads, int64_t col_offset, int64_t rope_dim, 
   R1_DISPATCH(x.device(), rope_apply, x, heads, col_offset, rope_dim, positions, cos, sin, layout, direction);
 }
 
+void qkv_split_rope(const Tensor& qkv, const Tensor& bias, int64_t heads, int64_t kv_heads, const Tensor& positions,
+                    const Tensor& cos, const Tensor& sin, RopeLayout layout, const Tensor& kv_rows, Tensor& q, Tensor& k,
+                    Tensor& v) {
+  R1_DISPATCH(q.device(), qkv_split_rope, qkv, bias, heads, kv_heads, positions, cos, sin, layout, kv_rows, q, k, v);
+}
+
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const SeqOffsets& seqs, double scale,
                        Tensor& out, Tensor& lse) {
   R1_DISPATCH(out.device(), attention_forward, q, k, v, seqs, scale, out, lse);

@@ -1,8 +1,9 @@
 // CUDA attention of new rows against each row's cached prefix (generation): GQA caches, or MLA's
 // latent cache read as both key and value. Split over the keys (flash-decoding): a block takes one
-// (row, KV head, head tile, key chunk) and computes, for up to 16 query heads of that KV head, the
-// chunk's scores, its softmax numerators with their max and sum, and the unnormalised value sums, so
-// every key and value row is read once per head tile rather than once per query head; a second
+// (row, KV head, head tile, key chunk), stages the chunk's key and value rows in shared memory with
+// coalesced 16-byte loads, and computes, for up to 16 query heads of that KV head, the chunk's
+// scores, its softmax numerators with their max and sum, and the unnormalised value sums, so every
+// key and value row is read once per head tile rather than once per query head; a second
 // kernel combines a row's chunks in chunk order. Everything is f32 with fixed orders: deterministic.
 // The chunk length depends only on the cache capacity, so a row's result does not depend on the
 // other rows. Rows run in passes that bound the partial-result workspace. Index tensors on the host
@@ -20,7 +21,6 @@ namespace {
 
 constexpr int kCachedThreads = 128;
 constexpr int kHeadTile = 16;            // query heads per block
-constexpr int kHeadBatch = 8;            // heads accumulated in registers at once
 constexpr int64_t kChunkStep = 64;       // chunk lengths are multiples of this
 constexpr int64_t kMaxChunks = 32;       // chunks per row at most (when shared memory allows)
 constexpr size_t kWorkspaceBytes = size_t(64) << 20;
@@ -51,9 +51,57 @@ __device__ __forceinline__ int64_t row_length(const CachedArgs& a, int64_t row, 
   return int64_t(pos) + 1;
 }
 
-// Grid (chunks, pass rows * Hkv * head tiles).
+__host__ __device__ __forceinline__ int64_t round4(int64_t x) { return (x + 3) / 4 * 4; }
+
+// Shared-memory layout of one block (floats): query rows [kHeadTile, Dk4], scores [kHeadTile, chunk],
+// key rows [chunk, Dk4 + 4] (the extra 4 keep one thread per key on distinct banks), value rows
+// [chunk, Dv4] unless the values are the keys' first columns (MLA). Dk4/Dv4: widths rounded up to 4,
+// the padding zero, so every row is read in float4s.
+struct SmemLayout {
+  int64_t q, p, k, v, total;
+  __host__ __device__ SmemLayout(int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
+    q = 0;
+    p = q + kHeadTile * round4(key_dim);
+    k = p + kHeadTile * chunk;
+    v = k + chunk * (round4(key_dim) + 4);
+    total = v + (shared_values ? 0 : chunk * round4(value_dim));
+  }
+};
+
+// rows x width elements (row r at src + r * src_stride) into shared floats (row stride dst_stride),
+// zero-filled up to round4(width); 16-byte loads when `vec` (width and row starts multiples of 16
+// bytes).
 template <class T>
-__global__ void cached_partial_kernel(CachedArgs a) {
+__device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int rows, int64_t width, float* dst,
+                                           int64_t dst_stride, bool vec) {
+  constexpr int kPer = 16 / sizeof(T);
+  const int64_t padded = round4(width);
+  if (vec) {
+    const int64_t per_row = width / kPer;
+#pragma unroll 4
+    for (int64_t i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
+      const int64_t r = i / per_row, c = (i % per_row) * kPer;
+      const uint4 raw = *reinterpret_cast<const uint4*>(src + r * src_stride + c);
+      const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+      for (int t = 0; t < kPer; ++t) dst[r * dst_stride + c + t] = to_f32(e[t]);
+    }
+    for (int64_t i = threadIdx.x; i < rows * (padded - width); i += blockDim.x)
+      dst[(i / (padded - width)) * dst_stride + width + i % (padded - width)] = 0.0f;
+    return;
+  }
+#pragma unroll 4
+  for (int64_t i = threadIdx.x; i < rows * padded; i += blockDim.x) {
+    const int64_t r = i / padded, c = i % padded;
+    dst[r * dst_stride + c] = c < width ? to_f32(src[r * src_stride + c]) : 0.0f;
+  }
+}
+
+// Grid (chunks, pass rows * Hkv * head tiles). The chunk's key (and value) rows are staged in shared
+// memory with coalesced loads; scores: one thread per key, the dot products for every head of the
+// tile; softmax numerators: one warp per head; value sums: one thread per (head, 4 channels).
+template <class T>
+__global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   extern __shared__ __align__(16) float smem[];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   const int64_t tile = blockIdx.y % a.head_tiles, kvh = (blockIdx.y / a.head_tiles) % a.kv_heads;
@@ -61,45 +109,57 @@ __global__ void cached_partial_kernel(CachedArgs a) {
   int32_t slot = 0;
   const int64_t len = row_length(a, row, &slot), j0 = split * a.chunk;
   if (j0 >= len) return;  // past this row's keys: the combine reads only the chunks below len
-  const int64_t keys = min(a.chunk, len - j0);
+  const int keys = int(min(a.chunk, len - j0));
   const int64_t h_first = kvh * a.group + tile * kHeadTile;
   const int heads = int(min(int64_t(kHeadTile), a.group - tile * kHeadTile));
-  float* q_s = smem;                        // [heads, key_dim]
-  float* p_s = q_s + heads * a.key_dim;     // [heads, chunk]: scores, then exp(score - max)
+  const bool shared_values = a.v_cache == a.k_cache;
+  const SmemLayout layout(a.key_dim, a.value_dim, a.chunk, shared_values);
+  const int64_t dk4 = round4(a.key_dim), dv4 = round4(a.value_dim), k_stride = dk4 + 4;
+  float* q_s = smem + layout.q;
+  float* p_s = smem + layout.p;
+  float* k_s = smem + layout.k;
   const T* q = static_cast<const T*>(a.q) + (row * a.q_heads + h_first) * a.key_dim;
-  for (int64_t i = threadIdx.x; i < heads * a.key_dim; i += blockDim.x) q_s[i] = to_f32(q[i]);
+  stage_rows(q, a.key_dim, heads, a.key_dim, q_s, dk4, false);
+  const int64_t cache_row0 = (int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh;
+  stage_rows(static_cast<const T*>(a.k_cache) + cache_row0 * a.key_dim, a.kv_heads * a.key_dim, keys, a.key_dim, k_s,
+             k_stride, vec);
+  const float* v_s = k_s;
+  int64_t v_stride = k_stride;
+  if (!shared_values) {
+    float* staged = smem + layout.v;
+    stage_rows(static_cast<const T*>(a.v_cache) + cache_row0 * a.value_stride, a.kv_heads * a.value_stride, keys,
+               a.value_dim, staged, dv4, vec);
+    v_s = staged;
+    v_stride = dv4;
+  }
   __syncthreads();
-  const int64_t k_row_stride = a.kv_heads * a.key_dim;
-  const T* k_base = static_cast<const T*>(a.k_cache) + ((int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh) * a.key_dim;
-  for (int64_t j = warp; j < keys; j += warps) {
-    const T* k_row = k_base + j * k_row_stride;
-    for (int h0 = 0; h0 < heads; h0 += kHeadBatch) {
-      float acc[kHeadBatch];
+  for (int j = threadIdx.x; j < keys; j += blockDim.x) {
+    const float4* k_row = reinterpret_cast<const float4*>(k_s + j * k_stride);
+    float acc[kHeadTile];
 #pragma unroll
-      for (int h = 0; h < kHeadBatch; ++h) acc[h] = 0.0f;
-      for (int64_t c = lane; c < a.key_dim; c += 32) {
-        const float k = to_f32(k_row[c]);
+    for (int h = 0; h < kHeadTile; ++h) acc[h] = 0.0f;
+    for (int64_t c = 0; c < dk4 / 4; ++c) {
+      const float4 k = k_row[c];
 #pragma unroll
-        for (int h = 0; h < kHeadBatch; ++h)
-          if (h0 + h < heads) acc[h] += q_s[(h0 + h) * a.key_dim + c] * k;
-      }
-#pragma unroll
-      for (int h = 0; h < kHeadBatch; ++h)
-        if (h0 + h < heads) {
-          const float s = warp_sum(acc[h]);
-          if (lane == 0) p_s[(h0 + h) * a.chunk + j] = s * a.scale;
+      for (int h = 0; h < kHeadTile; ++h)
+        if (h < heads) {
+          const float4 qh = reinterpret_cast<const float4*>(q_s + h * dk4)[c];
+          acc[h] += qh.x * k.x + qh.y * k.y + qh.z * k.z + qh.w * k.w;
         }
     }
+#pragma unroll
+    for (int h = 0; h < kHeadTile; ++h)
+      if (h < heads) p_s[h * a.chunk + j] = acc[h] * a.scale;
   }
   __syncthreads();
   const int64_t part = (local * a.q_heads + h_first) * a.chunks + split;  // (local, h_first, split)
   for (int h = warp; h < heads; h += warps) {
     float* p = p_s + h * a.chunk;
     float m = -INFINITY;
-    for (int64_t j = lane; j < keys; j += 32) m = fmaxf(m, p[j]);
+    for (int j = lane; j < keys; j += 32) m = fmaxf(m, p[j]);
     m = warp_max(m);
     float l = 0.0f;
-    for (int64_t j = lane; j < keys; j += 32) {
+    for (int j = lane; j < keys; j += 32) {
       const float e = expf(p[j] - m);
       p[j] = e;
       l += e;
@@ -111,24 +171,26 @@ __global__ void cached_partial_kernel(CachedArgs a) {
     }
   }
   __syncthreads();
-  const int64_t v_row_stride = a.kv_heads * a.value_stride;
-  const T* v_base =
-      static_cast<const T*>(a.v_cache) + ((int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh) * a.value_stride;
-  for (int64_t c = threadIdx.x; c < a.value_dim; c += blockDim.x)
-    for (int h0 = 0; h0 < heads; h0 += kHeadBatch) {
-      float acc[kHeadBatch];
-#pragma unroll
-      for (int h = 0; h < kHeadBatch; ++h) acc[h] = 0.0f;
-      for (int64_t j = 0; j < keys; ++j) {
-        const float v = to_f32(v_base[j * v_row_stride + c]);
-#pragma unroll
-        for (int h = 0; h < kHeadBatch; ++h)
-          if (h0 + h < heads) acc[h] += p_s[(h0 + h) * a.chunk + j] * v;
-      }
-#pragma unroll
-      for (int h = 0; h < kHeadBatch; ++h)
-        if (h0 + h < heads) a.part_out[(part + (h0 + h) * a.chunks) * a.value_dim + c] = acc[h];
+  const int64_t groups = dv4 / 4;
+  for (int64_t g = threadIdx.x; g < heads * groups; g += blockDim.x) {
+    const int64_t h = g / groups, c = (g % groups) * 4;
+    const float* p = p_s + h * a.chunk;
+    float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll 4
+    for (int j = 0; j < keys; ++j) {
+      const float w = p[j];
+      const float4 v = *reinterpret_cast<const float4*>(v_s + j * v_stride + c);
+      acc.x += w * v.x;
+      acc.y += w * v.y;
+      acc.z += w * v.z;
+      acc.w += w * v.w;
     }
+    float* out = a.part_out + (part + h * a.chunks) * a.value_dim + c;
+    const float vals[4] = {acc.x, acc.y, acc.z, acc.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      if (c + i < a.value_dim) out[i] = vals[i];
+  }
 }
 
 // One block per (pass row, query head): out = sum_c exp(m_c - M) o_c / sum_c exp(m_c - M) l_c over the
@@ -153,7 +215,9 @@ __global__ void cached_combine_kernel(CachedArgs a) {
   }
 }
 
-size_t partial_smem_bytes(int64_t key_dim, int64_t chunk) { return size_t(kHeadTile * (key_dim + chunk)) * sizeof(float); }
+size_t partial_smem_bytes(int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
+  return size_t(SmemLayout(key_dim, value_dim, chunk, shared_values).total) * sizeof(float);
+}
 
 }  // namespace
 
@@ -189,10 +253,10 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   check_host_indices(row_pos, capacity, op, "position");
   // Chunks: multiples of kChunkStep, at most kMaxChunks per row unless shared memory caps the length.
   const size_t smem_limit = size_t(max_shared_memory_per_block()) - 1024;
-  R1_CHECK(partial_smem_bytes(dk, kChunkStep) <= smem_limit, op, ": keys of width ", dk,
+  R1_CHECK(partial_smem_bytes(dk, v_dim, kChunkStep, shared_values) <= smem_limit, op, ": keys of width ", dk,
            " need more shared memory than the device allows");
   int64_t chunk = kChunkStep * ((capacity + kChunkStep * kMaxChunks - 1) / (kChunkStep * kMaxChunks));
-  while (chunk > kChunkStep && partial_smem_bytes(dk, chunk) > smem_limit) chunk -= kChunkStep;
+  while (chunk > kChunkStep && partial_smem_bytes(dk, v_dim, chunk, shared_values) > smem_limit) chunk -= kChunkStep;
   const int64_t chunks = (capacity + chunk - 1) / chunk;
   const int64_t per_row = hq * chunks * (v_dim + 2) * int64_t(sizeof(float));
   const int64_t pass_rows = std::max<int64_t>(1, std::min<int64_t>(n, int64_t(kWorkspaceBytes) / per_row));
@@ -218,7 +282,11 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   a.chunk = chunk;
   a.chunks = chunks;
   a.scale = float(scale);
-  const size_t smem = partial_smem_bytes(dk, chunk);
+  const size_t smem = partial_smem_bytes(dk, v_dim, chunk, shared_values);
+  // 16-byte loads need the widths and row strides to be multiples of 16 bytes.
+  const int64_t per16 = 16 / int64_t(dtype_size(q.dtype()));
+  const bool vec = dk % per16 == 0 && v_dim % per16 == 0 && a.value_stride % per16 == 0 &&
+                   reinterpret_cast<uintptr_t>(a.k_cache) % 16 == 0 && reinterpret_cast<uintptr_t>(a.v_cache) % 16 == 0;
   R1_CHECK(pass_rows * hkv * a.head_tiles < 65536 && chunks < 65536 && pass_rows * hq < (int64_t(1) << 31), op,
            ": too many rows or heads for one launch");
   dispatch_float(q, op, "q", [&](auto tag) {
@@ -232,9 +300,13 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
     for (int64_t row0 = 0; row0 < n; row0 += pass_rows) {
       a.row0 = row0;
       const int64_t rows = std::min(pass_rows, n - row0);
-      cached_partial_kernel<T><<<dim3(unsigned(chunks), unsigned(rows * hkv * a.head_tiles)), kCachedThreads, smem,
-                                 stream()>>>(a);
-      CUDA_CHECK_LAUNCH();
+      {
+        OpProfileScope phase("attention_cached.chunks");
+        cached_partial_kernel<T><<<dim3(unsigned(chunks), unsigned(rows * hkv * a.head_tiles)), kCachedThreads, smem,
+                                   stream()>>>(a, vec);
+        CUDA_CHECK_LAUNCH();
+      }
+      OpProfileScope phase("attention_cached.combine");
       cached_combine_kernel<T><<<unsigned(rows * hq), kCachedThreads, 0, stream()>>>(a);
       CUDA_CHECK_LAUNCH();
     }

@@ -59,6 +59,18 @@ int multiprocessor_count();
 // Device memory from the caching allocator (size-binned free lists; never managed memory).
 void* device_alloc(size_t bytes);
 void device_free(void* ptr);
+// One profiled scope (cuda_op_profile.cu): a pair of events around an op or a phase inside one.
+struct OpRecord {
+  const char* name;
+  cudaEvent_t begin, end;
+  int depth;  // 0: a dispatched op; deeper: a phase inside one (counted apart from the op total)
+};
+// Graph recording and the profile: scopes recorded into a graph put their events in `records`
+// (nullptr ends that); each replay adds their times; release returns the events for reuse.
+void op_profile_begin_recording(std::vector<OpRecord>* records);
+void op_profile_add_replay(const std::vector<OpRecord>& records);
+void op_profile_release(const std::vector<OpRecord>& records);
+
 // Graph recording (cuda_graph.cu): while `held` is set the stream is being recorded, host copies are
 // errors and device blocks released go to `held` (the graph keeps using them) until
 // release_device_blocks(); nullptr ends recording.
@@ -195,6 +207,13 @@ inline int checked_int(int64_t v, const char* op, const char* what) {
   R1_CHECK(v >= 0 && v <= int64_t(std::numeric_limits<int>::max()), op, ": ", what, " = ", v,
            " does not fit the 32-bit sizes this kernel uses");
   return int(v);
+}
+
+// ---- rotary embedding -------------------------------------------------------------------------------
+// (a, b) rotated by the angle with cosine c and sine s: (a c - b s, b c + a s), each operation rounded
+// on its own (no fused multiply-add), so every kernel that rotates produces the same bits.
+__device__ __forceinline__ float2 rotate_pair(float a, float b, float c, float s) {
+  return make_float2(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)), __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)));
 }
 
 // ---- deterministic reductions ------------------------------------------------------------------

@@ -42,6 +42,7 @@ class OpProfileScope {
 std::string op_profile_report();
 void op_profile_reset();
 
+
 // CUDA graphs (cuda_graph.cu): begin_graph_recording() starts recording the stream's work (nothing
 // runs until the graph is launched); end_graph_recording() instantiates it, abort_graph_recording()
 // drops a failed recording. A graph keeps the device blocks released while it was recorded until

@@ -31,9 +31,9 @@ __global__ void rope_kernel(T* x, const int32_t* positions, const C* cos_table, 
     T* base = x + row_head * stride + col_offset;
     T* pa = base + pair * first_step;
     T* pb = pa + second_shift;
-    const float a = to_f32(*pa), b = to_f32(*pb);
-    *pa = from_f32<T>(a * c - b * s);
-    *pb = from_f32<T>(b * c + a * s);
+    const float2 r = rotate_pair(to_f32(*pa), to_f32(*pb), c, s);
+    *pa = from_f32<T>(r.x);
+    *pb = from_f32<T>(r.y);
   }
 }
 

@@ -279,7 +279,11 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
   } else {
     const int64_t total = rows * vocab;
     DeviceBuffer sorted(size_t(total) * sizeof(uint64_t));
-    sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
+    {
+      OpProfileScope phase("sample_tokens.sort");
+      sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
+    }
+    OpProfileScope phase("sample_tokens.scan");
     const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
     const int64_t chunks = (keep + kChunk - 1) / kChunk;
     R1_CHECK(chunks < 65536, op, ": ", keep, " kept tokens are more than the chunk grid allows");

@@ -1,6 +1,6 @@
 // Grouped-query attention (Qwen2/Llama shape): fused q/k/v projection (the three weights, and the
-// three biases, are declared adjacently so they form one matrix), RoPE on q and k, causal attention,
-// output projection.
+// three biases, are declared adjacently so they form one matrix), one pass adding the bias, splitting
+// q/k/v and applying RoPE to q and k (qkv_split_rope), causal attention, output projection.
 #include "model/attention_gqa.hpp"
 
 #include "kernels/ops.hpp"
@@ -32,20 +32,16 @@ GqaAttention::GqaAttention(const ModelConfig& c, const std::string& prefix, Para
 int64_t GqaAttention::qkv_width() const { return (heads_ + 2 * kv_heads_) * head_dim_; }
 
 Tensor GqaAttention::forward(const Tensor& x, const BatchLayout& batch, AttentionActs& a) const {
-  const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
+  const int64_t n = x.rows();
   Tensor w_qkv = store_.weight_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor b_qkv = q_b_ >= 0 ? store_.weight_span(q_b_, v_b_, {qkv_width()}) : Tensor();
-  Tensor qkv = linear_forward(x, w_qkv, b_qkv);  // [N, (H + 2 Hkv) D]
+  Tensor qkv = linear_forward(x, w_qkv, Tensor());  // [N, (H + 2 Hkv) D], the bias is added by the split
   a.x = x;
   a.q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
   a.k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
   a.v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
-  Tensor q2 = a.q.view({n, qw}), k2 = a.k.view({n, kw}), v2 = a.v.view({n, kw});
-  ops::copy_columns(qkv, 0, q2, 0, qw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw, k2, 0, kw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw + kw, v2, 0, kw, ops::Accumulate::no);
-  ops::rope_apply(a.q, heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
-  ops::rope_apply(a.k, kv_heads_, 0, head_dim_, batch.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
+  ops::qkv_split_rope(qkv, b_qkv, heads_, kv_heads_, batch.positions, rope_.cos, rope_.sin, layout_, Tensor(), a.q, a.k,
+                      a.v);
   a.attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
   a.lse = Tensor::empty({n, heads_}, stat_dtype_for(x.dtype()), x.device());
   ops::attention_forward(a.q, a.k, a.v, batch.seqs, scale_, a.attn, a.lse);
@@ -82,24 +78,26 @@ void GqaAttention::make_cache(int64_t slots, int64_t capacity, DType dtype, Devi
 }
 
 Tensor GqaAttention::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
-  const int64_t n = x.rows(), qw = heads_ * head_dim_, kw = kv_heads_ * head_dim_;
+  const int64_t n = x.rows(), qw = heads_ * head_dim_;
   Tensor w_qkv = store_.weight_span(q_w_, v_w_, {qkv_width(), hidden_});
   Tensor b_qkv = q_b_ >= 0 ? store_.weight_span(q_b_, v_b_, {qkv_width()}) : Tensor();
-  Tensor qkv = linear_forward(x, w_qkv, b_qkv);
+  Tensor qkv = linear_forward(x, w_qkv, Tensor());
   Tensor q = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
-  Tensor k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
-  Tensor v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
-  Tensor q2 = q.view({n, qw}), k2 = k.view({n, kw}), v2 = v.view({n, kw});
-  ops::copy_columns(qkv, 0, q2, 0, qw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw, k2, 0, kw, ops::Accumulate::no);
-  ops::copy_columns(qkv, qw + kw, v2, 0, kw, ops::Accumulate::no);
-  ops::rope_apply(q, heads_, 0, head_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
-  ops::rope_apply(k, kv_heads_, 0, head_dim_, rows.positions, rope_.cos, rope_.sin, layout_, ops::RopeDirection::forward);
-  Tensor kc = k_cache.view({-1, kw}), vc = v_cache.view({-1, kw});
-  ops::scatter_rows(k2, rows.cache_row, kc, 0);
-  ops::scatter_rows(v2, rows.cache_row, vc, 0);
   Tensor attn = Tensor::empty({n, heads_, head_dim_}, x.dtype(), x.device());
-  ops::attention_cached(q, k_cache, v_cache, head_dim_, rows.row_slot, rows.positions, scale_, attn);
+  if (!rows.prompt_seqs.empty()) {  // whole prompts: causal attention over the new rows, then into the cache
+    Tensor k = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+    Tensor v = Tensor::empty({n, kv_heads_, head_dim_}, x.dtype(), x.device());
+    ops::qkv_split_rope(qkv, b_qkv, heads_, kv_heads_, rows.positions, rope_.cos, rope_.sin, layout_, Tensor(), q, k, v);
+    Tensor kc = k_cache.view({-1, kv_heads_ * head_dim_}), vc = v_cache.view({-1, kv_heads_ * head_dim_});
+    ops::scatter_rows(k.view({n, kv_heads_ * head_dim_}), rows.cache_row, kc, 0);
+    ops::scatter_rows(v.view({n, kv_heads_ * head_dim_}), rows.cache_row, vc, 0);
+    Tensor lse = Tensor::empty({n, heads_}, stat_dtype_for(x.dtype()), x.device());
+    ops::attention_forward(q, k, v, rows.prompt_seqs, scale_, attn, lse);
+  } else {
+    ops::qkv_split_rope(qkv, b_qkv, heads_, kv_heads_, rows.positions, rope_.cos, rope_.sin, layout_, rows.cache_row, q,
+                        k_cache, v_cache);  // k and v straight into their cache rows
+    ops::attention_cached(q, k_cache, v_cache, head_dim_, rows.row_slot, rows.positions, scale_, attn);
+  }
   return linear_forward(attn.view({n, qw}), store_.weight(o_w_));
 }
 

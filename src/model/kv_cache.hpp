@@ -25,10 +25,14 @@ struct CachedRows {
   int64_t size() const { return int64_t(tokens.size()); }
 };
 
-// What cached layers need about the rows, on the model's device.
+// What cached layers need about the rows, on the model's device. When every row belongs to a whole
+// prompt (each slot's rows are positions 0, 1, ... in order, nothing cached before them),
+// prompt_seqs holds their row ranges and attention can run over the new rows alone (the training
+// kernel) instead of reading them back from the cache.
 struct CachedLayout {
   Tensor positions, row_slot, cache_row;  // i32 [N]; cache_row = slot * capacity + position
   int64_t capacity = 0;
+  std::vector<int64_t> prompt_seqs;  // [S + 1] row offsets, or empty
 };
 
 }  // namespace r1

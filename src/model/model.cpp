@@ -278,6 +278,15 @@ std::vector<int32_t> Model::cache_rows(const CachedRows& rows, const KvCache& ca
 CachedLayout Model::cached_layout(const CachedRows& rows, const KvCache& cache) const {
   CachedLayout l;
   l.capacity = cache.capacity;
+  // Whole prompts only: every run of rows of one slot starts at position 0 and counts up.
+  bool whole_prompts = rows.size() > 0;
+  for (int64_t i = 0; i < rows.size() && whole_prompts; ++i) {
+    const bool starts = i == 0 || rows.slots[size_t(i)] != rows.slots[size_t(i - 1)];
+    if (starts) l.prompt_seqs.push_back(i);
+    whole_prompts = starts ? rows.positions[size_t(i)] == 0 : rows.positions[size_t(i)] == rows.positions[size_t(i - 1)] + 1;
+  }
+  if (whole_prompts) l.prompt_seqs.push_back(rows.size());
+  else l.prompt_seqs.clear();
   l.cache_row = token_tensor(cache_rows(rows, cache));
   l.positions = token_tensor(rows.positions);
   l.row_slot = token_tensor(rows.slots);

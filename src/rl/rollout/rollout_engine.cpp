@@ -131,6 +131,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
     for (int64_t g = 0; g < groups; ++g) runs[size_t(g + 1)] = rows[size_t(g)].size() > 0;
     if (coupled) grid_->ep().allreduce(runs, ReduceOp::max);
     if (runs[0] == 0) break;
+    const auto round_start = std::chrono::steady_clock::now();
     // Each group through this rank's stage; the last stage samples.
     std::vector<Tensor> tokens(static_cast<size_t>(groups));
     auto uniforms_of = [&](int64_t g) {
@@ -197,6 +198,10 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
         }
         if (done) s.request = -1;
       }
+    }
+    if (!prefill) {  // the tokens were read back: the round's device work is done
+      ++st.decode_rounds;
+      st.decode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - round_start).count();
     }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -29,7 +29,9 @@ struct Rollout {
 
 struct RolloutStats {
   int64_t forwards = 0, prefill_tokens = 0, generated_tokens = 0;
+  int64_t decode_rounds = 0;  // rounds without a prompt to prefill
   double seconds = 0;
+  double decode_seconds = 0;  // of those rounds (the rest went to rounds that prefilled prompts)
 };
 
 // With a pipeline (grid with pp > 1) every rank of the pipeline calls generate() with the same
