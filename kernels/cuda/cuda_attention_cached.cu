@@ -19,8 +19,8 @@ namespace r1::ops::cuda {
 
 namespace {
 
-constexpr int kCachedThreads = 128;
-constexpr int kHeadTile = 16;            // query heads per block
+constexpr int kCachedThreads = 256;
+constexpr int kHeadTile = 16;            // query heads per block at most
 constexpr int64_t kChunkStep = 64;       // chunk lengths are multiples of this
 constexpr int64_t kMaxChunks = 32;       // chunks per row at most (when shared memory allows)
 constexpr size_t kWorkspaceBytes = size_t(64) << 20;
@@ -53,16 +53,17 @@ __device__ __forceinline__ int64_t row_length(const CachedArgs& a, int64_t row, 
 
 __host__ __device__ __forceinline__ int64_t round4(int64_t x) { return (x + 3) / 4 * 4; }
 
-// Shared-memory layout of one block (floats): query rows [kHeadTile, Dk4], scores [kHeadTile, chunk],
+// Shared-memory layout of one block (floats): query rows [tile heads, Dk4], scores [tile heads, chunk],
 // key rows [chunk, Dk4 + 4] (the extra 4 keep one thread per key on distinct banks), value rows
 // [chunk, Dv4] unless the values are the keys' first columns (MLA). Dk4/Dv4: widths rounded up to 4,
 // the padding zero, so every row is read in float4s.
 struct SmemLayout {
   int64_t q, p, k, v, total;
-  __host__ __device__ SmemLayout(int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
+  __host__ __device__ SmemLayout(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk,
+                                 bool shared_values) {
     q = 0;
-    p = q + kHeadTile * round4(key_dim);
-    k = p + kHeadTile * chunk;
+    p = q + tile_heads * round4(key_dim);
+    k = p + tile_heads * chunk;
     v = k + chunk * (round4(key_dim) + 4);
     total = v + (shared_values ? 0 : chunk * round4(value_dim));
   }
@@ -72,34 +73,34 @@ struct SmemLayout {
 // zero-filled up to round4(width); 16-byte loads when `vec` (width and row starts multiples of 16
 // bytes).
 template <class T>
-__device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int rows, int64_t width, float* dst,
-                                           int64_t dst_stride, bool vec) {
+__device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int rows, int width, float* dst,
+                                           int dst_stride, bool vec) {
   constexpr int kPer = 16 / sizeof(T);
-  const int64_t padded = round4(width);
+  const int padded = int(round4(width));
   if (vec) {
-    const int64_t per_row = width / kPer;
+    const int per_row = width / kPer;
 #pragma unroll 4
-    for (int64_t i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
-      const int64_t r = i / per_row, c = (i % per_row) * kPer;
+    for (int i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
+      const int r = i / per_row, c = (i - r * per_row) * kPer;
       const uint4 raw = *reinterpret_cast<const uint4*>(src + r * src_stride + c);
       const T* e = reinterpret_cast<const T*>(&raw);
 #pragma unroll
       for (int t = 0; t < kPer; ++t) dst[r * dst_stride + c + t] = to_f32(e[t]);
     }
-    for (int64_t i = threadIdx.x; i < rows * (padded - width); i += blockDim.x)
+    for (int i = threadIdx.x; i < rows * (padded - width); i += blockDim.x)
       dst[(i / (padded - width)) * dst_stride + width + i % (padded - width)] = 0.0f;
     return;
   }
 #pragma unroll 4
-  for (int64_t i = threadIdx.x; i < rows * padded; i += blockDim.x) {
-    const int64_t r = i / padded, c = i % padded;
+  for (int i = threadIdx.x; i < rows * padded; i += blockDim.x) {
+    const int r = i / padded, c = i - r * padded;
     dst[r * dst_stride + c] = c < width ? to_f32(src[r * src_stride + c]) : 0.0f;
   }
 }
 
 // Grid (chunks, pass rows * Hkv * head tiles). The chunk's key (and value) rows are staged in shared
-// memory with coalesced loads; scores: one thread per key, the dot products for every head of the
-// tile; softmax numerators: one warp per head; value sums: one thread per (head, 4 channels).
+// memory with coalesced loads; scores: one thread per (head, key), a dot product of float4s;
+// softmax numerators: one warp per head; value sums: one thread per (head, 4 channels).
 template <class T>
 __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   extern __shared__ __align__(16) float smem[];
@@ -109,52 +110,47 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   int32_t slot = 0;
   const int64_t len = row_length(a, row, &slot), j0 = split * a.chunk;
   if (j0 >= len) return;  // past this row's keys: the combine reads only the chunks below len
-  const int keys = int(min(a.chunk, len - j0));
+  const int keys = int(min(a.chunk, len - j0)), chunk = int(a.chunk);
   const int64_t h_first = kvh * a.group + tile * kHeadTile;
   const int heads = int(min(int64_t(kHeadTile), a.group - tile * kHeadTile));
   const bool shared_values = a.v_cache == a.k_cache;
-  const SmemLayout layout(a.key_dim, a.value_dim, a.chunk, shared_values);
-  const int64_t dk4 = round4(a.key_dim), dv4 = round4(a.value_dim), k_stride = dk4 + 4;
+  const SmemLayout layout(min(int64_t(kHeadTile), a.group), a.key_dim, a.value_dim, a.chunk, shared_values);
+  const int dk4 = int(round4(a.key_dim)), dv4 = int(round4(a.value_dim)), k_stride = dk4 + 4;
   float* q_s = smem + layout.q;
   float* p_s = smem + layout.p;
   float* k_s = smem + layout.k;
   const T* q = static_cast<const T*>(a.q) + (row * a.q_heads + h_first) * a.key_dim;
-  stage_rows(q, a.key_dim, heads, a.key_dim, q_s, dk4, false);
+  stage_rows(q, a.key_dim, heads, int(a.key_dim), q_s, dk4, false);
   const int64_t cache_row0 = (int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh;
-  stage_rows(static_cast<const T*>(a.k_cache) + cache_row0 * a.key_dim, a.kv_heads * a.key_dim, keys, a.key_dim, k_s,
-             k_stride, vec);
+  stage_rows(static_cast<const T*>(a.k_cache) + cache_row0 * a.key_dim, a.kv_heads * a.key_dim, keys, int(a.key_dim),
+             k_s, k_stride, vec);
   const float* v_s = k_s;
-  int64_t v_stride = k_stride;
+  int v_stride = k_stride;
   if (!shared_values) {
     float* staged = smem + layout.v;
     stage_rows(static_cast<const T*>(a.v_cache) + cache_row0 * a.value_stride, a.kv_heads * a.value_stride, keys,
-               a.value_dim, staged, dv4, vec);
+               int(a.value_dim), staged, dv4, vec);
     v_s = staged;
     v_stride = dv4;
   }
   __syncthreads();
-  for (int j = threadIdx.x; j < keys; j += blockDim.x) {
+  for (int pair = threadIdx.x; pair < heads * keys; pair += blockDim.x) {
+    const int h = pair / keys, j = pair - h * keys;
     const float4* k_row = reinterpret_cast<const float4*>(k_s + j * k_stride);
-    float acc[kHeadTile];
-#pragma unroll
-    for (int h = 0; h < kHeadTile; ++h) acc[h] = 0.0f;
-    for (int64_t c = 0; c < dk4 / 4; ++c) {
-      const float4 k = k_row[c];
-#pragma unroll
-      for (int h = 0; h < kHeadTile; ++h)
-        if (h < heads) {
-          const float4 qh = reinterpret_cast<const float4*>(q_s + h * dk4)[c];
-          acc[h] += qh.x * k.x + qh.y * k.y + qh.z * k.z + qh.w * k.w;
-        }
+    const float4* q_row = reinterpret_cast<const float4*>(q_s + h * dk4);
+    float acc0 = 0.0f, acc1 = 0.0f;
+#pragma unroll 4
+    for (int c = 0; c < dk4 / 4; ++c) {
+      const float4 k = k_row[c], qh = q_row[c];
+      acc0 += qh.x * k.x + qh.y * k.y;
+      acc1 += qh.z * k.z + qh.w * k.w;
     }
-#pragma unroll
-    for (int h = 0; h < kHeadTile; ++h)
-      if (h < heads) p_s[h * a.chunk + j] = acc[h] * a.scale;
+    p_s[h * chunk + j] = (acc0 + acc1) * a.scale;
   }
   __syncthreads();
   const int64_t part = (local * a.q_heads + h_first) * a.chunks + split;  // (local, h_first, split)
   for (int h = warp; h < heads; h += warps) {
-    float* p = p_s + h * a.chunk;
+    float* p = p_s + h * chunk;
     float m = -INFINITY;
     for (int j = lane; j < keys; j += 32) m = fmaxf(m, p[j]);
     m = warp_max(m);
@@ -171,10 +167,10 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
     }
   }
   __syncthreads();
-  const int64_t groups = dv4 / 4;
-  for (int64_t g = threadIdx.x; g < heads * groups; g += blockDim.x) {
-    const int64_t h = g / groups, c = (g % groups) * 4;
-    const float* p = p_s + h * a.chunk;
+  const int groups = dv4 / 4;
+  for (int g = threadIdx.x; g < heads * groups; g += blockDim.x) {
+    const int h = g / groups, c = (g - h * groups) * 4;
+    const float* p = p_s + h * chunk;
     float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll 4
     for (int j = 0; j < keys; ++j) {
@@ -185,7 +181,7 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
       acc.z += w * v.z;
       acc.w += w * v.w;
     }
-    float* out = a.part_out + (part + h * a.chunks) * a.value_dim + c;
+    float* out = a.part_out + (part + int64_t(h) * a.chunks) * a.value_dim + c;
     const float vals[4] = {acc.x, acc.y, acc.z, acc.w};
 #pragma unroll
     for (int i = 0; i < 4; ++i)
@@ -215,8 +211,8 @@ __global__ void cached_combine_kernel(CachedArgs a) {
   }
 }
 
-size_t partial_smem_bytes(int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
-  return size_t(SmemLayout(key_dim, value_dim, chunk, shared_values).total) * sizeof(float);
+size_t partial_smem_bytes(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
+  return size_t(SmemLayout(tile_heads, key_dim, value_dim, chunk, shared_values).total) * sizeof(float);
 }
 
 }  // namespace
@@ -251,12 +247,13 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   check_device_numel(op, out, n * hq * v_dim, "out");
   check_host_indices(row_slot, slots, op, "slot");
   check_host_indices(row_pos, capacity, op, "position");
+  const int64_t tile_heads = std::min<int64_t>(kHeadTile, hq / hkv);
   // Chunks: multiples of kChunkStep, at most kMaxChunks per row unless shared memory caps the length.
   const size_t smem_limit = size_t(max_shared_memory_per_block()) - 1024;
-  R1_CHECK(partial_smem_bytes(dk, v_dim, kChunkStep, shared_values) <= smem_limit, op, ": keys of width ", dk,
+  R1_CHECK(partial_smem_bytes(tile_heads, dk, v_dim, kChunkStep, shared_values) <= smem_limit, op, ": keys of width ", dk,
            " need more shared memory than the device allows");
   int64_t chunk = kChunkStep * ((capacity + kChunkStep * kMaxChunks - 1) / (kChunkStep * kMaxChunks));
-  while (chunk > kChunkStep && partial_smem_bytes(dk, v_dim, chunk, shared_values) > smem_limit) chunk -= kChunkStep;
+  while (chunk > kChunkStep && partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values) > smem_limit) chunk -= kChunkStep;
   const int64_t chunks = (capacity + chunk - 1) / chunk;
   const int64_t per_row = hq * chunks * (v_dim + 2) * int64_t(sizeof(float));
   const int64_t pass_rows = std::max<int64_t>(1, std::min<int64_t>(n, int64_t(kWorkspaceBytes) / per_row));
@@ -282,7 +279,7 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   a.chunk = chunk;
   a.chunks = chunks;
   a.scale = float(scale);
-  const size_t smem = partial_smem_bytes(dk, v_dim, chunk, shared_values);
+  const size_t smem = partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values);
   // 16-byte loads need the widths and row strides to be multiples of 16 bytes.
   const int64_t per16 = 16 / int64_t(dtype_size(q.dtype()));
   const bool vec = dk % per16 == 0 && v_dim % per16 == 0 && a.value_stride % per16 == 0 &&

@@ -53,6 +53,12 @@ struct Profiler {
   }
 };
 
+// In a graph being recorded, an event record is only a dependency marker unless it is external: then
+// it becomes a node that records the event at every replay.
+cudaError_t record_event(cudaEvent_t e, bool in_graph) {
+  return in_graph ? cudaEventRecordWithFlags(e, stream(), cudaEventRecordExternal) : cudaEventRecord(e, stream());
+}
+
 Profiler& profiler() {
   static Profiler* p = new Profiler;  // never destroyed: events outlive static destruction order
   return *p;
@@ -68,7 +74,7 @@ OpProfileScope::OpProfileScope(const char* name) {
   std::vector<OpRecord>& list = p.recording ? *p.recording : p.records;
   record_ = list.size();
   list.push_back({name, p.event(), p.event(), p.depth++});
-  CUDA_CHECK(cudaEventRecord(list.back().begin, stream()));
+  CUDA_CHECK(record_event(list.back().begin, p.recording != nullptr));
 }
 
 OpProfileScope::~OpProfileScope() {
@@ -77,7 +83,7 @@ OpProfileScope::~OpProfileScope() {
   if (record_ == size_t(-1)) return;
   --p.depth;
   std::vector<OpRecord>& list = p.recording ? *p.recording : p.records;
-  if (record_ < list.size()) cudaEventRecord(list[record_].end, stream());  // errors surface at the report
+  if (record_ < list.size()) (void)record_event(list[record_].end, p.recording != nullptr);  // errors surface at the report
 }
 
 void op_profile_begin_recording(std::vector<OpRecord>* records) { profiler().recording = records; }

@@ -227,11 +227,13 @@ void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint
     const int end_bit = row_bits + 32 + id_bits;
     packed_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, id_bits, keys.as<uint64_t>());
     CUDA_CHECK_LAUNCH();
-    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, temp_bytes, keys.as<uint64_t>(), sorted, total, 0, end_bit,
-                                              stream()));
-    DeviceBuffer temp(temp_bytes);
-    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total, 0,
+    // Only the row and logit bits are sorted on: the sort is stable and the keys start in (row, id)
+    // order, so equal logits keep ascending ids (and the id bits ride along) with fewer passes.
+    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, temp_bytes, keys.as<uint64_t>(), sorted, total, id_bits,
                                               end_bit, stream()));
+    DeviceBuffer temp(temp_bytes);
+    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total,
+                                              id_bits, end_bit, stream()));
     unpack_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(sorted, total, id_bits, sorted);
     CUDA_CHECK_LAUNCH();
     return;
