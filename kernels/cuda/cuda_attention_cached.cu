@@ -1,7 +1,7 @@
 // CUDA attention of new rows against each row's cached prefix (generation): GQA caches, or MLA's
 // latent cache read as both key and value. Split over the keys (flash-decoding): a block takes one
-// (row, KV head, head tile, key chunk), stages the chunk's key and value rows in shared memory with
-// coalesced 16-byte loads, and computes, for up to 16 query heads of that KV head, the chunk's
+// (row, KV head, head tile, key chunk), stages the chunk's key and value rows in shared memory (in the
+// cache's element type) with coalesced 16-byte loads, and computes, for up to 16 query heads of that KV head, the chunk's
 // scores, its softmax numerators with their max and sum, and the unnormalised value sums, so every
 // key and value row is read once per head tile rather than once per query head; a second
 // kernel combines a row's chunks in chunk order. Everything is f32 with fixed orders: deterministic.
@@ -11,6 +11,7 @@
 // Nothing waits for the device when the indices are on it (the op can be recorded in a CUDA graph).
 #include <algorithm>
 #include <cstdio>
+#include <type_traits>
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
@@ -53,48 +54,58 @@ __device__ __forceinline__ int64_t row_length(const CachedArgs& a, int64_t row, 
 
 __host__ __device__ __forceinline__ int64_t round4(int64_t x) { return (x + 3) / 4 * 4; }
 
-// Shared-memory layout of one block (floats): query rows [tile heads, Dk4], scores [tile heads, chunk],
-// key rows [chunk, Dk4 + 4] (the extra 4 keep one thread per key on distinct banks), value rows
-// [chunk, Dv4] unless the values are the keys' first columns (MLA). Dk4/Dv4: widths rounded up to 4,
-// the padding zero, so every row is read in float4s.
+// Shared-memory layout of one block, in bytes: query rows [tile heads, Dk4] and scores [tile heads,
+// chunk] as floats; key rows [chunk, Dk4 + 4] and value rows [chunk, Dv4] in the cache's element
+// type (values only when they are not the keys' first columns, as in MLA). Dk4/Dv4: widths rounded
+// up to 4, the padding zero, so rows are read four elements at a time; the 4 extra key elements put
+// the rows read by neighbouring threads (one key each) on different banks.
 struct SmemLayout {
   int64_t q, p, k, v, total;
   __host__ __device__ SmemLayout(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk,
-                                 bool shared_values) {
+                                 bool shared_values, int64_t elem) {
     q = 0;
-    p = q + tile_heads * round4(key_dim);
-    k = p + tile_heads * chunk;
-    v = k + chunk * (round4(key_dim) + 4);
-    total = v + (shared_values ? 0 : chunk * round4(value_dim));
+    p = q + tile_heads * round4(key_dim) * 4;
+    k = p + tile_heads * chunk * 4;
+    v = k + chunk * (round4(key_dim) + 4) * elem;
+    total = v + (shared_values ? 0 : chunk * round4(value_dim) * elem);
   }
 };
 
-// rows x width elements (row r at src + r * src_stride) into shared floats (row stride dst_stride),
+// Four consecutive elements of shared memory as floats (8- or 16-byte aligned).
+__device__ __forceinline__ float4 load4(const float* p) { return *reinterpret_cast<const float4*>(p); }
+__device__ __forceinline__ float4 load4(const bf16_t* p) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(p);
+  const float2 lo = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.x));
+  const float2 hi = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.y));
+  return make_float4(lo.x, lo.y, hi.x, hi.y);
+}
+
+// rows x width elements (row r at src + r * src_stride) into shared memory (row stride dst_stride),
 // zero-filled up to round4(width); 16-byte loads when `vec` (width and row starts multiples of 16
-// bytes).
-template <class T>
-__device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int rows, int width, float* dst,
+// bytes), stored as 8-byte pieces (the shared rows are 8-byte aligned).
+template <class S, class T>
+__device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int rows, int width, S* dst,
                                            int dst_stride, bool vec) {
   constexpr int kPer = 16 / sizeof(T);
   const int padded = int(round4(width));
-  if (vec) {
-    const int per_row = width / kPer;
+  if constexpr (std::is_same_v<S, T>) {
+    if (vec) {
+      const int per_row = width / kPer;
 #pragma unroll 4
-    for (int i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
-      const int r = i / per_row, c = (i - r * per_row) * kPer;
-      const uint4 raw = *reinterpret_cast<const uint4*>(src + r * src_stride + c);
-      const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-      for (int t = 0; t < kPer; ++t) dst[r * dst_stride + c + t] = to_f32(e[t]);
+      for (int i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
+        const int r = i / per_row, c = (i - r * per_row) * kPer;
+        const uint4 raw = *reinterpret_cast<const uint4*>(src + r * src_stride + c);
+        uint2* out = reinterpret_cast<uint2*>(dst + r * dst_stride + c);
+        out[0] = make_uint2(raw.x, raw.y);
+        out[1] = make_uint2(raw.z, raw.w);
+      }
+      return;  // width is a multiple of kPer >= 4: no padding
     }
-    for (int i = threadIdx.x; i < rows * (padded - width); i += blockDim.x)
-      dst[(i / (padded - width)) * dst_stride + width + i % (padded - width)] = 0.0f;
-    return;
   }
 #pragma unroll 4
   for (int i = threadIdx.x; i < rows * padded; i += blockDim.x) {
     const int r = i / padded, c = i - r * padded;
-    dst[r * dst_stride + c] = c < width ? to_f32(src[r * src_stride + c]) : 0.0f;
+    dst[r * dst_stride + c] = from_f32<S>(c < width ? to_f32(src[r * src_stride + c]) : 0.0f);
   }
 }
 
@@ -103,7 +114,7 @@ __device__ __forceinline__ void stage_rows(const T* src, int64_t src_stride, int
 // softmax numerators: one warp per head; value sums: one thread per (head, 4 channels).
 template <class T>
 __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
-  extern __shared__ __align__(16) float smem[];
+  extern __shared__ __align__(16) unsigned char smem[];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   const int64_t tile = blockIdx.y % a.head_tiles, kvh = (blockIdx.y / a.head_tiles) % a.kv_heads;
   const int64_t local = blockIdx.y / (a.head_tiles * a.kv_heads), row = a.row0 + local, split = blockIdx.x;
@@ -114,20 +125,20 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   const int64_t h_first = kvh * a.group + tile * kHeadTile;
   const int heads = int(min(int64_t(kHeadTile), a.group - tile * kHeadTile));
   const bool shared_values = a.v_cache == a.k_cache;
-  const SmemLayout layout(min(int64_t(kHeadTile), a.group), a.key_dim, a.value_dim, a.chunk, shared_values);
+  const SmemLayout layout(min(int64_t(kHeadTile), a.group), a.key_dim, a.value_dim, a.chunk, shared_values, sizeof(T));
   const int dk4 = int(round4(a.key_dim)), dv4 = int(round4(a.value_dim)), k_stride = dk4 + 4;
-  float* q_s = smem + layout.q;
-  float* p_s = smem + layout.p;
-  float* k_s = smem + layout.k;
+  float* q_s = reinterpret_cast<float*>(smem + layout.q);
+  float* p_s = reinterpret_cast<float*>(smem + layout.p);
+  T* k_s = reinterpret_cast<T*>(smem + layout.k);
   const T* q = static_cast<const T*>(a.q) + (row * a.q_heads + h_first) * a.key_dim;
   stage_rows(q, a.key_dim, heads, int(a.key_dim), q_s, dk4, false);
   const int64_t cache_row0 = (int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh;
   stage_rows(static_cast<const T*>(a.k_cache) + cache_row0 * a.key_dim, a.kv_heads * a.key_dim, keys, int(a.key_dim),
              k_s, k_stride, vec);
-  const float* v_s = k_s;
+  const T* v_s = k_s;
   int v_stride = k_stride;
   if (!shared_values) {
-    float* staged = smem + layout.v;
+    T* staged = reinterpret_cast<T*>(smem + layout.v);
     stage_rows(static_cast<const T*>(a.v_cache) + cache_row0 * a.value_stride, a.kv_heads * a.value_stride, keys,
                int(a.value_dim), staged, dv4, vec);
     v_s = staged;
@@ -136,12 +147,12 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   __syncthreads();
   for (int pair = threadIdx.x; pair < heads * keys; pair += blockDim.x) {
     const int h = pair / keys, j = pair - h * keys;
-    const float4* k_row = reinterpret_cast<const float4*>(k_s + j * k_stride);
+    const T* k_row = k_s + j * k_stride;
     const float4* q_row = reinterpret_cast<const float4*>(q_s + h * dk4);
     float acc0 = 0.0f, acc1 = 0.0f;
 #pragma unroll 4
     for (int c = 0; c < dk4 / 4; ++c) {
-      const float4 k = k_row[c], qh = q_row[c];
+      const float4 k = load4(k_row + 4 * c), qh = q_row[c];
       acc0 += qh.x * k.x + qh.y * k.y;
       acc1 += qh.z * k.z + qh.w * k.w;
     }
@@ -175,7 +186,7 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
 #pragma unroll 4
     for (int j = 0; j < keys; ++j) {
       const float w = p[j];
-      const float4 v = *reinterpret_cast<const float4*>(v_s + j * v_stride + c);
+      const float4 v = load4(v_s + j * v_stride + c);
       acc.x += w * v.x;
       acc.y += w * v.y;
       acc.z += w * v.z;
@@ -211,8 +222,9 @@ __global__ void cached_combine_kernel(CachedArgs a) {
   }
 }
 
-size_t partial_smem_bytes(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values) {
-  return size_t(SmemLayout(tile_heads, key_dim, value_dim, chunk, shared_values).total) * sizeof(float);
+size_t partial_smem_bytes(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values,
+                          DType dtype) {
+  return size_t(SmemLayout(tile_heads, key_dim, value_dim, chunk, shared_values, int64_t(dtype_size(dtype))).total);
 }
 
 }  // namespace
@@ -250,10 +262,10 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   const int64_t tile_heads = std::min<int64_t>(kHeadTile, hq / hkv);
   // Chunks: multiples of kChunkStep, at most kMaxChunks per row unless shared memory caps the length.
   const size_t smem_limit = size_t(max_shared_memory_per_block()) - 1024;
-  R1_CHECK(partial_smem_bytes(tile_heads, dk, v_dim, kChunkStep, shared_values) <= smem_limit, op, ": keys of width ", dk,
+  R1_CHECK(partial_smem_bytes(tile_heads, dk, v_dim, kChunkStep, shared_values, q.dtype()) <= smem_limit, op, ": keys of width ", dk,
            " need more shared memory than the device allows");
   int64_t chunk = kChunkStep * ((capacity + kChunkStep * kMaxChunks - 1) / (kChunkStep * kMaxChunks));
-  while (chunk > kChunkStep && partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values) > smem_limit) chunk -= kChunkStep;
+  while (chunk > kChunkStep && partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values, q.dtype()) > smem_limit) chunk -= kChunkStep;
   const int64_t chunks = (capacity + chunk - 1) / chunk;
   const int64_t per_row = hq * chunks * (v_dim + 2) * int64_t(sizeof(float));
   const int64_t pass_rows = std::max<int64_t>(1, std::min<int64_t>(n, int64_t(kWorkspaceBytes) / per_row));
@@ -279,7 +291,7 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
   a.chunk = chunk;
   a.chunks = chunks;
   a.scale = float(scale);
-  const size_t smem = partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values);
+  const size_t smem = partial_smem_bytes(tile_heads, dk, v_dim, chunk, shared_values, q.dtype());
   // 16-byte loads need the widths and row strides to be multiples of 16 bytes.
   const int64_t per16 = 16 / int64_t(dtype_size(q.dtype()));
   const bool vec = dk % per16 == 0 && v_dim % per16 == 0 && a.value_stride % per16 == 0 &&

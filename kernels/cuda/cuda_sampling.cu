@@ -42,7 +42,14 @@ __global__ void sort_keys_kernel(const float* logits, int64_t total, int64_t voc
   }
 }
 
-__device__ __forceinline__ int32_t key_id(uint64_t key) { return int32_t(0xffffffffu - uint32_t(key & 0xffffffffu)); }
+// Sorted keys (see sort_rows_descending): ~orderable(logit) << id_bits | id.
+__device__ __forceinline__ int32_t key_id(uint64_t key, int id_bits) {
+  return int32_t(key & ((uint64_t(1) << id_bits) - 1));
+}
+__device__ __forceinline__ float key_logit(uint64_t key, int id_bits) {
+  const uint32_t bits = ~uint32_t(key >> id_bits);  // orderable(logit)
+  return __uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits);
+}
 
 // First maximum of each row (one block per row).
 __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* tokens) {
@@ -74,15 +81,12 @@ __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* token
 }
 
 // Probability of sorted position i of a row: exp(logit / T - max), the logit read back from the key.
-__device__ __forceinline__ double key_prob(uint64_t key, double temperature, double max_scaled) {
-  const uint32_t bits = uint32_t(key >> 32);
-  const float logit = __uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits);
-  return exp(double(logit) / temperature - max_scaled);
+__device__ __forceinline__ double key_prob(uint64_t key, int id_bits, double temperature, double max_scaled) {
+  return exp(double(key_logit(key, id_bits)) / temperature - max_scaled);
 }
 
-__device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, double temperature) {
-  const uint32_t bits = uint32_t(row_keys[0] >> 32);
-  return double(__uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits)) / temperature;
+__device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, int id_bits, double temperature) {
+  return double(key_logit(row_keys[0], id_bits)) / temperature;
 }
 
 // chunk_sums[r, c] = sum of the probabilities of sorted positions [c * kChunk, (c + 1) * kChunk) of
@@ -90,16 +94,16 @@ __device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, doubl
 // tree over the threads. Grid (chunks, rows).
 constexpr int kChunkThreads = 256, kPerThread = 8, kChunk = kChunkThreads * kPerThread;
 
-__global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, int64_t keep, double temperature,
-                                  double* chunk_sums) {
+__global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, int id_bits, int64_t keep,
+                                  double temperature, double* chunk_sums) {
   __shared__ double partial[kChunkThreads];
   const int64_t r = blockIdx.y, chunks = gridDim.x;
   const uint64_t* keys = sorted_keys + r * vocab;
-  const double max_scaled = row_max_scaled(keys, temperature);
+  const double max_scaled = row_max_scaled(keys, id_bits, temperature);
   const int64_t first = int64_t(blockIdx.x) * kChunk + int64_t(threadIdx.x) * kPerThread;
   double s = 0;
   for (int j = 0; j < kPerThread; ++j)
-    if (first + j < keep) s += key_prob(keys[first + j], temperature, max_scaled);
+    if (first + j < keep) s += key_prob(keys[first + j], id_bits, temperature, max_scaled);
   partial[threadIdx.x] = s;
   __syncthreads();
   for (int stride = kChunkThreads / 2; stride > 0; stride >>= 1) {
@@ -152,32 +156,33 @@ __device__ Found block_find(int64_t n, double carry, double threshold, bool reac
 // probabilities from the chunk's starting sum). When rounding makes the chunk's own scan fall short
 // of the threshold, the chunk's last position is taken. Returns index -1 and the total when no
 // chunk qualifies.
-__device__ Found find_position(const uint64_t* keys, const double* sums, int64_t chunks, int64_t limit,
+__device__ Found find_position(const uint64_t* keys, int id_bits, const double* sums, int64_t chunks, int64_t limit,
                                double temperature, double max_scaled, double threshold, bool reaches) {
   const Found c = block_find(chunks, 0.0, threshold, reaches, [&](int64_t i) { return sums[i]; });
   if (c.index < 0) return c;
   const int64_t begin = c.index * kChunk, end = min(limit, begin + kChunk);
   const double before = c.cum - sums[c.index];
   const Found p = block_find(end - begin, before, threshold, reaches,
-                             [&](int64_t i) { return key_prob(keys[begin + i], temperature, max_scaled); });
+                             [&](int64_t i) { return key_prob(keys[begin + i], id_bits, temperature, max_scaled); });
   if (p.index >= 0) return Found{begin + p.index, p.cum};
   return Found{end - 1, c.cum};
 }
 
 // One block per row: the kept mass, the nucleus (the shortest prefix reaching top_p of it) and the
 // token whose cumulative probability first exceeds uniform * nucleus mass.
-__global__ void sample_kernel(const uint64_t* sorted_keys, const double* chunk_sums, int64_t chunks, int64_t vocab,
-                              int64_t keep, double temperature, double top_p, const double* uniforms, int32_t* tokens) {
+__global__ void sample_kernel(const uint64_t* sorted_keys, int id_bits, const double* chunk_sums, int64_t chunks,
+                              int64_t vocab, int64_t keep, double temperature, double top_p, const double* uniforms,
+                              int32_t* tokens) {
   const int64_t r = blockIdx.x;
   const uint64_t* keys = sorted_keys + r * vocab;
   const double* sums = chunk_sums + r * chunks;
-  const double max_scaled = row_max_scaled(keys, temperature);
+  const double max_scaled = row_max_scaled(keys, id_bits, temperature);
   // Every chunk sum, in the scan's order (no threshold is reached): the kept mass.
   const double total = block_find(chunks, 0.0, INFINITY, true, [&](int64_t i) { return sums[i]; }).cum;
   int64_t nucleus = keep;
   double kept = total;
   if (top_p < 1) {
-    const Found n = find_position(keys, sums, chunks, keep, temperature, max_scaled, top_p * total, true);
+    const Found n = find_position(keys, id_bits, sums, chunks, keep, temperature, max_scaled, top_p * total, true);
     if (n.index >= 0) {
       nucleus = n.index + 1;
       kept = n.cum;
@@ -185,8 +190,8 @@ __global__ void sample_kernel(const uint64_t* sorted_keys, const double* chunk_s
   }
   const int64_t nucleus_chunks = (nucleus + kChunk - 1) / kChunk;
   const Found pick =
-      find_position(keys, sums, nucleus_chunks, nucleus, temperature, max_scaled, uniforms[r] * kept, false);
-  if (threadIdx.x == 0) tokens[r] = key_id(keys[pick.index >= 0 ? pick.index : nucleus - 1]);
+      find_position(keys, id_bits, sums, nucleus_chunks, nucleus, temperature, max_scaled, uniforms[r] * kept, false);
+  if (threadIdx.x == 0) tokens[r] = key_id(keys[pick.index >= 0 ? pick.index : nucleus - 1], id_bits);
 }
 
 int bits_for(int64_t n) {  // bits to hold 0 .. n-1
@@ -204,21 +209,21 @@ __global__ void packed_keys_kernel(const float* logits, int64_t total, int64_t v
   }
 }
 
-// Sorted packed keys back into the per-row form sample_kernel reads (orderable(logit) << 32 | ~id),
-// in place.
-__global__ void unpack_keys_kernel(const uint64_t* packed, int64_t total, int id_bits, uint64_t* keys) {
+// Segment-sorted keys (sort_keys_kernel's form) into the form the sampling kernels read, in place.
+__global__ void repack_keys_kernel(uint64_t* keys, int64_t total, int id_bits) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const uint64_t k = packed[i];
-    const uint32_t id = uint32_t(k & ((uint64_t(1) << id_bits) - 1));
-    const uint32_t bits = ~uint32_t(k >> id_bits);
-    keys[i] = (uint64_t(bits) << 32) | uint64_t(0xffffffffu - id);
+    const uint64_t k = keys[i];
+    const uint32_t id = 0xffffffffu - uint32_t(k & 0xffffffffu), bits = uint32_t(k >> 32);
+    keys[i] = (uint64_t(~bits) << id_bits) | id;
   }
 }
 
-// sorted[r, :] = the keys of row r (sort_keys_kernel's form) in descending order. When row, logit and
-// id bits fit one 64-bit key, a single device-wide radix sort over all rows (every SM works, even for
-// one row); otherwise a segmented sort (one block per row).
-void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint64_t* sorted) {
+// sorted[r, :] = row r's tokens by descending logit, ties by ascending id, as keys
+// (row << (32 + id_bits)) | ~orderable(logit) << id_bits | id (the row bits only with the device-wide
+// sort; readers mask them off). When row, logit and id bits fit one 64-bit key, a single device-wide
+// radix sort over all rows (every SM works, even for one row); otherwise a segmented sort (one block
+// per row). Returns id_bits.
+int sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint64_t* sorted) {
   const int64_t total = rows * vocab;
   const int id_bits = bits_for(vocab), row_bits = bits_for(rows);
   DeviceBuffer keys(size_t(total) * sizeof(uint64_t));
@@ -234,9 +239,7 @@ void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint
     DeviceBuffer temp(temp_bytes);
     CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total,
                                               id_bits, end_bit, stream()));
-    unpack_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(sorted, total, id_bits, sorted);
-    CUDA_CHECK_LAUNCH();
-    return;
+    return id_bits;
   }
   sort_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, keys.as<uint64_t>());
   CUDA_CHECK_LAUNCH();
@@ -249,6 +252,9 @@ void sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint
   DeviceBuffer temp(temp_bytes);
   CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted,
                                                                int(total), int(rows), begin, begin + 1, 0, 64, stream()));
+  repack_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(sorted, total, id_bits);
+  CUDA_CHECK_LAUNCH();
+  return id_bits;
 }
 
 }  // namespace
@@ -281,9 +287,10 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
   } else {
     const int64_t total = rows * vocab;
     DeviceBuffer sorted(size_t(total) * sizeof(uint64_t));
+    int id_bits = 0;
     {
       OpProfileScope phase("sample_tokens.sort");
-      sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
+      id_bits = sort_rows_descending(pl, rows, vocab, sorted.as<uint64_t>());
     }
     OpProfileScope phase("sample_tokens.scan");
     const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
@@ -291,7 +298,7 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
     R1_CHECK(chunks < 65536, op, ": ", keep, " kept tokens are more than the chunk grid allows");
     DeviceBuffer sums(size_t(rows * chunks) * sizeof(double));
     chunk_sums_kernel<<<dim3(unsigned(chunks), unsigned(rows)), kChunkThreads, 0, stream()>>>(
-        sorted.as<uint64_t>(), vocab, keep, p.temperature, sums.as<double>());
+        sorted.as<uint64_t>(), vocab, id_bits, keep, p.temperature, sums.as<double>());
     CUDA_CHECK_LAUNCH();
     DeviceBuffer uniform_holder;
     const double* pu = nullptr;
@@ -302,8 +309,8 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
       upload_bytes(uniform_holder.as<void>(), uniforms.raw(), uniforms.nbytes());
       pu = uniform_holder.as<double>();
     }
-    sample_kernel<<<unsigned(rows), kChunkThreads, 0, stream()>>>(sorted.as<uint64_t>(), sums.as<double>(), chunks,
-                                                                   vocab, keep, p.temperature, p.top_p, pu, out);
+    sample_kernel<<<unsigned(rows), kChunkThreads, 0, stream()>>>(sorted.as<uint64_t>(), id_bits, sums.as<double>(),
+                                                                   chunks, vocab, keep, p.temperature, p.top_p, pu, out);
     CUDA_CHECK_LAUNCH();
   }
   if (tokens.device() != Device::cuda) download_bytes(tokens.raw(), out, size_t(rows) * sizeof(int32_t));
