@@ -1,14 +1,12 @@
-// CUDA token sampling with the host version's semantics: temperature 0 is greedy (first maximum);
-// otherwise the tokens are ordered by descending logit, ties to the lower id (a radix sort of 64-bit
-// keys: order-preserving logit bits and id, packed with the row index into one device-wide sort when
-// they fit, else a segmented sort per row; either way the order is exactly the host's),
-// the first top_k are kept, probabilities exp(logit/T - max) in double, the nucleus is the shortest
-// prefix whose cumulative probability reaches top_p of the kept mass, and the token is the first
-// whose cumulative probability exceeds uniform * nucleus mass. The cumulative sums are two-level:
-// sums of 2048-position chunks (many blocks per row), then one block per row scans the chunk sums
-// and the one chunk holding the position, all in a fixed order, so the draw is deterministic.
-// logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the host or the device. Nothing waits
-// for the device when both are on it (the op can be recorded in a CUDA graph).
+// CUDA token sampling with the host version's semantics (the fixed-point masses of
+// sampling_mass.hpp, so host and device draw the same token): temperature 0 is greedy (first
+// maximum); otherwise tokens are ordered by descending logit, ties to the lower id, the first top_k
+// are kept, the nucleus is the shortest prefix whose mass reaches top_p of the kept mass, and the
+// token is the first whose cumulative mass reaches uniform * nucleus mass. The order comes from a
+// radix sort of 64-bit keys (row, order-preserving logit bits and id packed into one device-wide
+// sort when they fit, else a segmented sort per row), the cumulative masses from a two-level scan:
+// chunk sums over many blocks, then one block per row (exact integers: deterministic). logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the host or the device.
+// Nothing waits for the device when both are on it (the op can be recorded in a CUDA graph).
 #include <cub/cub.cuh>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
+#include "kernels/sampling_mass.hpp"
 
 namespace r1::ops::cuda {
 
@@ -81,68 +80,62 @@ __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* token
 }
 
 // Probability of sorted position i of a row: exp(logit / T - max), the logit read back from the key.
-__device__ __forceinline__ double key_prob(uint64_t key, int id_bits, double temperature, double max_scaled) {
-  return exp(double(key_logit(key, id_bits)) / temperature - max_scaled);
+__device__ __forceinline__ uint64_t key_mass(uint64_t key, int id_bits, double temperature, double max_scaled) {
+  return sample_mass(double(key_logit(key, id_bits)) / temperature - max_scaled);
 }
 
 __device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, int id_bits, double temperature) {
   return double(key_logit(row_keys[0], id_bits)) / temperature;
 }
 
-// chunk_sums[r, c] = sum of the probabilities of sorted positions [c * kChunk, (c + 1) * kChunk) of
-// row r below `keep`: each thread adds its kPerThread consecutive positions in order, then a fixed
-// tree over the threads. Grid (chunks, rows).
+// chunk_sums[r, c] = total mass of sorted positions [c * kChunk, (c + 1) * kChunk) of row r below
+// `keep` (exact integer sums). Grid (chunks, rows).
 constexpr int kChunkThreads = 256, kPerThread = 8, kChunk = kChunkThreads * kPerThread;
 
 __global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, int id_bits, int64_t keep,
-                                  double temperature, double* chunk_sums) {
-  __shared__ double partial[kChunkThreads];
+                                  double temperature, uint64_t* chunk_sums) {
+  using Reduce = cub::BlockReduce<uint64_t, kChunkThreads>;
+  __shared__ typename Reduce::TempStorage storage;
   const int64_t r = blockIdx.y, chunks = gridDim.x;
   const uint64_t* keys = sorted_keys + r * vocab;
   const double max_scaled = row_max_scaled(keys, id_bits, temperature);
   const int64_t first = int64_t(blockIdx.x) * kChunk + int64_t(threadIdx.x) * kPerThread;
-  double s = 0;
+  uint64_t s = 0;
   for (int j = 0; j < kPerThread; ++j)
-    if (first + j < keep) s += key_prob(keys[first + j], id_bits, temperature, max_scaled);
-  partial[threadIdx.x] = s;
-  __syncthreads();
-  for (int stride = kChunkThreads / 2; stride > 0; stride >>= 1) {
-    if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) chunk_sums[r * chunks + blockIdx.x] = partial[0];
+    if (first + j < keep) s += key_mass(keys[first + j], id_bits, temperature, max_scaled);
+  s = Reduce(storage).Sum(s);
+  if (threadIdx.x == 0) chunk_sums[r * chunks + blockIdx.x] = s;
 }
 
-// The first index in [0, n) of values[] whose inclusive running sum (from `carry`) is >= threshold
-// (reaches) or > threshold (!reaches), with that running sum; index -1 and the total when none is.
-// A block scan in tiles of blockDim.x with a fixed order. `value(i)` gives element i.
+// The first index in [0, n) of values[] whose running sum (from `carry`, inclusive) reaches
+// `target`, with that sum; index -1 and the total when none does. `value(i)` gives element i.
 struct Found {
   int64_t index;
-  double cum;
+  uint64_t cum;
 };
 
 template <class Value>
-__device__ Found block_find(int64_t n, double carry, double threshold, bool reaches, Value value) {
-  using Scan = cub::BlockScan<double, kChunkThreads>;
+__device__ Found block_find(int64_t n, uint64_t carry, uint64_t target, Value value) {
+  using Scan = cub::BlockScan<uint64_t, kChunkThreads>;
   __shared__ typename Scan::TempStorage storage;
   __shared__ unsigned long long found;
-  __shared__ double found_cum;
+  __shared__ uint64_t found_cum;
   __syncthreads();  // a previous call's readers of `found` are done
   if (threadIdx.x == 0) found = ULLONG_MAX;
   for (int64_t t0 = 0; t0 < n; t0 += kChunkThreads) {
     const int64_t i = t0 + threadIdx.x;
-    const double v = i < n ? value(i) : 0.0;
-    double inclusive = 0, aggregate = 0;
+    const uint64_t v = i < n ? value(i) : 0;
+    uint64_t inclusive = 0, aggregate = 0;
     __syncthreads();  // storage and `found` are free for this tile
     Scan(storage).InclusiveSum(v, inclusive, aggregate);
-    const double cum = carry + inclusive;
-    if (i < n && (reaches ? cum >= threshold : threshold < cum)) atomicMin(&found, (unsigned long long)i);
+    const uint64_t cum = carry + inclusive;
+    if (i < n && cum >= target) atomicMin(&found, (unsigned long long)i);
     __syncthreads();
     const unsigned long long first = found;
     if (first != ULLONG_MAX) {
       if (int64_t(first) == i) found_cum = cum;
       __syncthreads();
-      const double cum_at = found_cum;
+      const uint64_t cum_at = found_cum;
       __syncthreads();  // every thread has read found_cum
       return Found{int64_t(first), cum_at};
     }
@@ -151,46 +144,42 @@ __device__ Found block_find(int64_t n, double carry, double threshold, bool reac
   return Found{-1, carry};
 }
 
-// The first sorted position below `limit` whose cumulative probability satisfies the condition:
-// first the chunk (a scan of the chunk sums), then the position inside it (a scan of its
-// probabilities from the chunk's starting sum). When rounding makes the chunk's own scan fall short
-// of the threshold, the chunk's last position is taken. Returns index -1 and the total when no
-// chunk qualifies.
-__device__ Found find_position(const uint64_t* keys, int id_bits, const double* sums, int64_t chunks, int64_t limit,
-                               double temperature, double max_scaled, double threshold, bool reaches) {
-  const Found c = block_find(chunks, 0.0, threshold, reaches, [&](int64_t i) { return sums[i]; });
+// The first sorted position below `limit` whose cumulative mass reaches `target`: the chunk (a scan
+// of the chunk sums), then the position inside it. Exact integers: the two levels agree.
+__device__ Found find_position(const uint64_t* keys, int id_bits, const uint64_t* sums, int64_t chunks, int64_t limit,
+                               double temperature, double max_scaled, uint64_t target) {
+  const Found c = block_find(chunks, 0, target, [&](int64_t i) { return sums[i]; });
   if (c.index < 0) return c;
   const int64_t begin = c.index * kChunk, end = min(limit, begin + kChunk);
-  const double before = c.cum - sums[c.index];
-  const Found p = block_find(end - begin, before, threshold, reaches,
-                             [&](int64_t i) { return key_prob(keys[begin + i], id_bits, temperature, max_scaled); });
-  if (p.index >= 0) return Found{begin + p.index, p.cum};
-  return Found{end - 1, c.cum};
+  const Found p = block_find(end - begin, c.cum - sums[c.index], target, [&](int64_t i) {
+    return key_mass(keys[begin + i], id_bits, temperature, max_scaled);
+  });
+  return p.index >= 0 ? Found{begin + p.index, p.cum} : Found{end - 1, c.cum};
 }
 
 // One block per row: the kept mass, the nucleus (the shortest prefix reaching top_p of it) and the
-// token whose cumulative probability first exceeds uniform * nucleus mass.
-__global__ void sample_kernel(const uint64_t* sorted_keys, int id_bits, const double* chunk_sums, int64_t chunks,
+// drawn token (sampling_mass.hpp).
+__global__ void sample_kernel(const uint64_t* sorted_keys, int id_bits, const uint64_t* chunk_sums, int64_t chunks,
                               int64_t vocab, int64_t keep, double temperature, double top_p, const double* uniforms,
                               int32_t* tokens) {
   const int64_t r = blockIdx.x;
   const uint64_t* keys = sorted_keys + r * vocab;
-  const double* sums = chunk_sums + r * chunks;
+  const uint64_t* sums = chunk_sums + r * chunks;
   const double max_scaled = row_max_scaled(keys, id_bits, temperature);
-  // Every chunk sum, in the scan's order (no threshold is reached): the kept mass.
-  const double total = block_find(chunks, 0.0, INFINITY, true, [&](int64_t i) { return sums[i]; }).cum;
+  const uint64_t total = block_find(chunks, 0, ~uint64_t(0), [&](int64_t i) { return sums[i]; }).cum;
   int64_t nucleus = keep;
-  double kept = total;
+  uint64_t kept = total;
   if (top_p < 1) {
-    const Found n = find_position(keys, id_bits, sums, chunks, keep, temperature, max_scaled, top_p * total, true);
+    const Found n =
+        find_position(keys, id_bits, sums, chunks, keep, temperature, max_scaled, nucleus_target(total, top_p));
     if (n.index >= 0) {
       nucleus = n.index + 1;
       kept = n.cum;
     }
   }
   const int64_t nucleus_chunks = (nucleus + kChunk - 1) / kChunk;
-  const Found pick =
-      find_position(keys, id_bits, sums, nucleus_chunks, nucleus, temperature, max_scaled, uniforms[r] * kept, false);
+  const Found pick = find_position(keys, id_bits, sums, nucleus_chunks, nucleus, temperature, max_scaled,
+                                   pick_target(kept, uniforms[r]));
   if (threadIdx.x == 0) tokens[r] = key_id(keys[pick.index >= 0 ? pick.index : nucleus - 1], id_bits);
 }
 
@@ -270,8 +259,9 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
   R1_CHECK(p.temperature >= 0 && p.top_p > 0 && p.top_p <= 1 && p.top_k >= 0, op, ": bad parameters (temperature ",
            p.temperature, ", top_p ", p.top_p, ", top_k ", p.top_k, ")");
   if (rows == 0) return;
-  R1_CHECK(vocab >= 1 && vocab < (int64_t(1) << 31) && rows * vocab < (int64_t(1) << 31), op, ": logits ",
-           logits.describe(), " exceed the 32-bit sizes of the sort");
+  R1_CHECK(vocab >= 1 && vocab <= (int64_t(1) << 19) && rows * vocab < (int64_t(1) << 31) && rows < 65536, op,
+           ": logits ", logits.describe(),
+           " exceed the sampler's sizes (vocabulary up to 2^19, so 2^44-scaled masses sum in 64 bits)");
   checked_int(rows, op, "rows");
   DeviceBuffer out_buffer;
   int32_t* out = nullptr;
@@ -280,6 +270,15 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
   } else {
     out_buffer = DeviceBuffer(size_t(rows) * sizeof(int32_t));
     out = out_buffer.as<int32_t>();
+  }
+  DeviceBuffer uniform_holder;
+  const double* pu = nullptr;
+  if (uniforms.device() == Device::cuda) {
+    pu = static_cast<const double*>(uniforms.raw());
+  } else {
+    uniform_holder = DeviceBuffer(uniforms.nbytes());
+    upload_bytes(uniform_holder.as<void>(), uniforms.raw(), uniforms.nbytes());
+    pu = uniform_holder.as<double>();
   }
   if (p.temperature == 0) {
     greedy_kernel<<<unsigned(rows), kSampleThreads, 0, stream()>>>(pl, vocab, out);
@@ -296,20 +295,11 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
     const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
     const int64_t chunks = (keep + kChunk - 1) / kChunk;
     R1_CHECK(chunks < 65536, op, ": ", keep, " kept tokens are more than the chunk grid allows");
-    DeviceBuffer sums(size_t(rows * chunks) * sizeof(double));
+    DeviceBuffer sums(size_t(rows * chunks) * sizeof(uint64_t));
     chunk_sums_kernel<<<dim3(unsigned(chunks), unsigned(rows)), kChunkThreads, 0, stream()>>>(
-        sorted.as<uint64_t>(), vocab, id_bits, keep, p.temperature, sums.as<double>());
+        sorted.as<uint64_t>(), vocab, id_bits, keep, p.temperature, sums.as<uint64_t>());
     CUDA_CHECK_LAUNCH();
-    DeviceBuffer uniform_holder;
-    const double* pu = nullptr;
-    if (uniforms.device() == Device::cuda) {
-      pu = static_cast<const double*>(uniforms.raw());
-    } else {
-      uniform_holder = DeviceBuffer(uniforms.nbytes());
-      upload_bytes(uniform_holder.as<void>(), uniforms.raw(), uniforms.nbytes());
-      pu = uniform_holder.as<double>();
-    }
-    sample_kernel<<<unsigned(rows), kChunkThreads, 0, stream()>>>(sorted.as<uint64_t>(), id_bits, sums.as<double>(),
+    sample_kernel<<<unsigned(rows), kChunkThreads, 0, stream()>>>(sorted.as<uint64_t>(), id_bits, sums.as<uint64_t>(),
                                                                    chunks, vocab, keep, p.temperature, p.top_p, pu, out);
     CUDA_CHECK_LAUNCH();
   }

@@ -1,5 +1,6 @@
 // Host token sampling: temperature, top-k and top-p (nucleus) filtering, then an inverse-CDF draw
-// with a caller-supplied uniform (counter-based, so a sample does not depend on batch composition).
+// with a caller-supplied uniform (counter-based, so a sample does not depend on batch composition),
+// over the fixed-point masses of sampling_mass.hpp.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -7,6 +8,7 @@
 
 #include "kernels/host/host_common.hpp"
 #include "kernels/host/host_ops.hpp"
+#include "kernels/sampling_mass.hpp"
 
 namespace r1::ops::host {
 
@@ -36,28 +38,32 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
       auto higher = [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); };
       int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
       std::partial_sort(order.begin(), order.begin() + keep, order.end(), higher);
-      double mx = double(row[order[0]]) / p.temperature, total = 0;
-      std::vector<double> prob(static_cast<size_t>(keep));
-      for (int64_t i = 0; i < keep; ++i) total += (prob[size_t(i)] = std::exp(double(row[order[size_t(i)]]) / p.temperature - mx));
-      // Nucleus: the smallest prefix whose probability reaches top_p.
+      // Fixed-point masses (sampling_mass.hpp): the CUDA sampler draws the same token.
+      const double mx = double(row[order[0]]) / p.temperature;
+      std::vector<uint64_t> mass(static_cast<size_t>(keep));
+      uint64_t total = 0;
+      for (int64_t i = 0; i < keep; ++i) total += (mass[size_t(i)] = sample_mass(double(row[order[size_t(i)]]) / p.temperature - mx));
+      // Nucleus: the shortest prefix whose mass reaches top_p of the total.
       int64_t nucleus = keep;
+      uint64_t kept = total;
       if (p.top_p < 1) {
-        double cum = 0;
+        const uint64_t target = nucleus_target(total, p.top_p);
+        uint64_t cum = 0;
         for (int64_t i = 0; i < keep; ++i) {
-          cum += prob[size_t(i)] / total;
-          if (cum >= p.top_p) {
+          cum += mass[size_t(i)];
+          if (cum >= target) {
             nucleus = i + 1;
+            kept = cum;
             break;
           }
         }
       }
-      double kept = 0;
-      for (int64_t i = 0; i < nucleus; ++i) kept += prob[size_t(i)];
-      double target = u[r] * kept, cum = 0;
+      const uint64_t target = pick_target(kept, u[r]);
+      uint64_t cum = 0;
       int32_t chosen = order[size_t(nucleus - 1)];
       for (int64_t i = 0; i < nucleus; ++i) {
-        cum += prob[size_t(i)];
-        if (target < cum) {
+        cum += mass[size_t(i)];
+        if (cum >= target) {
           chosen = order[size_t(i)];
           break;
         }
