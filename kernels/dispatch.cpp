@@ -155,8 +155,8 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
 }
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const std::vector<ParamSegment>& segments,
-                const AdamWParams& p) {
-  R1_DISPATCH(params.device(), adamw_step, params, grads, m, v, segments, p);
+                const AdamWParams& p, Tensor& weights) {
+  R1_DISPATCH(params.device(), adamw_step, params, grads, m, v, segments, p, weights);
 }
 
 double clip_coefficient(double global_norm, double max_norm) {

@@ -45,7 +45,8 @@ struct SamplingParams {
 
 struct AdamWParams {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.0;
-  int64_t step = 1;  // 1-based step count for bias correction
+  int64_t step = 1;          // 1-based step count for bias correction
+  double grad_scale = 1.0;  // gradients are used multiplied by this (the clipping coefficient)
 };
 
 // A contiguous range of the flat parameter buffer and whether weight decay applies to it.

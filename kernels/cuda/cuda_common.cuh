@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -207,6 +208,20 @@ inline int checked_int(int64_t v, const char* op, const char* what) {
   R1_CHECK(v >= 0 && v <= int64_t(std::numeric_limits<int>::max()), op, ": ", what, " = ", v,
            " does not fit the 32-bit sizes this kernel uses");
   return int(v);
+}
+
+// Conversions go through double when either side is f64, else through f32.
+template <class D, class S>
+__device__ __forceinline__ D convert_value(S v) {
+  if constexpr (std::is_same_v<D, double>) {
+    if constexpr (std::is_same_v<S, bf16_t>) return double(__bfloat162float(v));
+    else return double(v);
+  } else if constexpr (std::is_same_v<D, bf16_t>) {
+    if constexpr (std::is_same_v<S, double>) return __double2bfloat16(v);
+    else return from_f32<bf16_t>(to_f32(v));
+  } else {
+    return to_f32(v);
+  }
 }
 
 // ---- rotary embedding -------------------------------------------------------------------------------

@@ -42,20 +42,6 @@ __global__ void scale_kernel(T* x, float s, int64_t n) {
     x[i] = from_f32<T>(to_f32(x[i]) * s);
 }
 
-// Conversions go through double when either side is f64, else through f32.
-template <class D, class S>
-__device__ __forceinline__ D convert_value(S v) {
-  if constexpr (std::is_same_v<D, double>) {
-    if constexpr (std::is_same_v<S, bf16_t>) return double(__bfloat162float(v));
-    else return double(v);
-  } else if constexpr (std::is_same_v<D, bf16_t>) {
-    if constexpr (std::is_same_v<S, double>) return __double2bfloat16(v);
-    else return from_f32<bf16_t>(to_f32(v));
-  } else {
-    return to_f32(v);
-  }
-}
-
 template <class S, class D>
 __global__ void convert_kernel(const S* src, D* dst, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)

@@ -1,6 +1,7 @@
 // Host AdamW step over the flat parameter buffer, in PyTorch's order (torch.optim.AdamW,
 // decoupled weight decay): p *= 1 - lr*wd (decay segments only); m = b1 m + (1-b1) g;
-// v = b2 v + (1-b2) g^2; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+// v = b2 v + (1-b2) g^2; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps), g being the
+// gradient times grad_scale; the compute copy `weights` (when defined) follows the new values.
 // Only elements inside a segment are touched.
 #include <algorithm>
 #include <cmath>
@@ -27,7 +28,7 @@ void check_segments(const std::vector<ParamSegment>& segments, int64_t numel) {
 }  // namespace
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const std::vector<ParamSegment>& segments,
-                const AdamWParams& p) {
+                const AdamWParams& p, Tensor& weights) {
   check_same_dtype("adamw_step", params, grads);
   check_same_dtype("adamw_step", params, m);
   check_same_dtype("adamw_step", params, v);
@@ -47,12 +48,14 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const
     const T* pg = grads.data<T>();
     T b1 = T(p.beta1), b2 = T(p.beta2), one_minus_b1 = T(1.0 - p.beta1), one_minus_b2 = T(1.0 - p.beta2);
     T eps = T(p.eps), neg_step = T(-step_size), bc2_sqrt = T(bias_correction2_sqrt);
+    const bool scaled = p.grad_scale != 1.0;
+    const T grad_scale = T(p.grad_scale);  // as ops::scale rounds the factor
     for (const ParamSegment& seg : segments) {
       T decay = T(seg.decay ? 1.0 - p.lr * p.weight_decay : 1.0);
       T *sp = pp + seg.offset, *sm = pm + seg.offset, *sv = pv + seg.offset;
       const T* sg = pg + seg.offset;
       parallel_for("adamw_step", seg.size, [=](int64_t i) {
-        T g = sg[i];
+        T g = scaled ? T(sg[i] * grad_scale) : sg[i];
         T mi = b1 * sm[i] + one_minus_b1 * g;
         T vi = b2 * sv[i] + one_minus_b2 * g * g;
         sm[i] = mi;
@@ -62,6 +65,13 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const
       });
     }
   });
+  if (!weights.defined()) return;
+  check_numel("adamw_step", weights, numel, "weights");
+  for (const ParamSegment& seg : segments) {
+    if (seg.size == 0) continue;
+    Tensor w = weights.flat(seg.offset, {seg.size});
+    convert(params.flat(seg.offset, {seg.size}), w);
+  }
 }
 
 }  // namespace r1::ops::host

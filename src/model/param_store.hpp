@@ -57,6 +57,7 @@ class ParamStore {
 
   Tensor& flat_values() { return values_; }
   Tensor& flat_grads() { return grads_; }
+  Tensor& flat_weights() { return weights_; }  // the compute copy (the values themselves when not separate)
   const Tensor& flat_values() const { return values_; }
   const Tensor& flat_grads() const { return grads_; }
   void zero_grads() { grads_.zero_(); }

@@ -25,8 +25,7 @@ Optimizer::Optimizer(ParamStore& params, const OptimConfig& config, int64_t tota
 }
 
 double Optimizer::step(double grad_norm) {
-  double coefficient = ops::clip_coefficient(grad_norm, config_.grad_clip);
-  if (coefficient != 1.0) ops::scale(params_.flat_grads(), coefficient);
+  const double coefficient = ops::clip_coefficient(grad_norm, config_.grad_clip);
   double lr = learning_rate(config_, step_, total_steps_);
   ops::AdamWParams p;
   p.lr = lr;
@@ -35,8 +34,12 @@ double Optimizer::step(double grad_norm) {
   p.eps = config_.eps;
   p.weight_decay = config_.weight_decay;
   p.step = ++step_;
-  ops::adamw_step(params_.flat_values(), params_.flat_grads(), m_, v_, params_.optimizer_segments(), p);
-  params_.refresh_weights();  // the bf16 compute copy follows the f32 master weights
+  p.grad_scale = coefficient;  // clipping applied as the gradients are read
+  // The bf16 compute copy follows the f32 master weights in the same pass (trainable ranges; the
+  // others do not change here).
+  Tensor none;
+  ops::adamw_step(params_.flat_values(), params_.flat_grads(), m_, v_, params_.optimizer_segments(), p,
+                  params_.separate_weights() ? params_.flat_weights() : none);
   return lr;
 }
 

@@ -12,6 +12,10 @@ using namespace r1;
 using namespace r1::test;
 
 namespace {
+Tensor no_weights;  // no separate compute copy
+}
+
+namespace {
 // The update as PyTorch documents it, written independently of the kernel's arrangement.
 struct ReferenceAdamW {
   std::vector<double> p, m, v;
@@ -61,7 +65,7 @@ BOOST_AUTO_TEST_CASE(several_steps_match_pytorch_formula) {
     for (int64_t step = 1; step <= 6; ++step) {
       a.step = step;
       Tensor g = cast(random_tensor({kNumel}, DType::f64, 100 + uint64_t(step), 0.5), dt);
-      ops::adamw_step(p, g, m, v, kSegments, a);
+      ops::adamw_step(p, g, m, v, kSegments, a, no_weights);
       ref.step(to_f64_vector(g), kSegments, a);
       double tol = dt == DType::f64 ? 1e-13 : 1e-6;
       BOOST_TEST(rel_error(to_f64_vector(p), ref.p) < tol, "step " << step << " params");
@@ -89,7 +93,7 @@ BOOST_AUTO_TEST_CASE(first_step_moves_by_lr_times_sign) {
   a.step = 1;
   std::vector<double> p0 = {1.0, -2.0, 0.5, 3.0}, g = {0.3, -4.0, 1e-3, 2.0};
   Tensor p = Tensor::from_vector(p0), m = Tensor::zeros({4}, DType::f64), v = Tensor::zeros({4}, DType::f64);
-  ops::adamw_step(p, Tensor::from_vector(g), m, v, {{0, 2, true}, {2, 2, false}}, a);
+  ops::adamw_step(p, Tensor::from_vector(g), m, v, {{0, 2, true}, {2, 2, false}}, a, no_weights);
   auto pv = to_f64_vector(p);
   for (size_t i = 0; i < 4; ++i) {
     double decay = i < 2 ? 1 - a.lr * a.weight_decay : 1.0;
@@ -102,10 +106,38 @@ BOOST_AUTO_TEST_CASE(invalid_segments_raise) {
   Tensor p = Tensor::zeros({10}, DType::f64), g = Tensor::zeros({10}, DType::f64);
   Tensor m = Tensor::zeros({10}, DType::f64), v = Tensor::zeros({10}, DType::f64);
   ops::AdamWParams a;
-  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{0, 6, true}, {5, 3, false}}, a), Error);  // overlap
-  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{4, 7, true}}, a), Error);                 // past the end
+  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{0, 6, true}, {5, 3, false}}, a, no_weights), Error);  // overlap
+  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{4, 7, true}}, a, no_weights), Error);                 // past the end
   a.step = 0;
-  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{0, 10, true}}, a), Error);  // steps are 1-based
+  BOOST_CHECK_THROW(ops::adamw_step(p, g, m, v, {{0, 10, true}}, a, no_weights), Error);  // steps are 1-based
+}
+
+BOOST_AUTO_TEST_CASE(grad_scale_equals_scaling_the_gradients_first) {
+  // grad_scale is the clipping coefficient: the same bits as scaling the gradients in place first;
+  // the compute copy gets the new values converted.
+  for (DType dt : {DType::f32, DType::f64}) {
+    const std::vector<ops::ParamSegment> segments = {{0, 40, true}, {50, 30, false}};
+    ops::AdamWParams a;
+    a.lr = 3e-3;
+    a.weight_decay = 0.1;
+    Tensor p1 = cast(random_tensor({80}, DType::f64, 11), dt), g = cast(random_tensor({80}, DType::f64, 12), dt);
+    Tensor p2 = p1.clone(), m1 = Tensor::zeros({80}, dt), v1 = Tensor::zeros({80}, dt), m2 = m1.clone(), v2 = v1.clone();
+    Tensor w = Tensor::zeros({80}, dt);
+    for (int64_t step = 1; step <= 3; ++step) {
+      a.step = step;
+      a.grad_scale = 0.37;
+      ops::adamw_step(p1, g, m1, v1, segments, a, w);
+      Tensor scaled = g.clone();
+      ops::scale(scaled, 0.37);
+      a.grad_scale = 1.0;
+      ops::adamw_step(p2, scaled, m2, v2, segments, a, no_weights);
+    }
+    BOOST_TEST(to_f64_vector(p1) == to_f64_vector(p2));
+    BOOST_TEST(to_f64_vector(m1) == to_f64_vector(m2));
+    const auto pv = to_f64_vector(p1), wv = to_f64_vector(w);
+    for (int64_t i = 0; i < 80; ++i)
+      BOOST_TEST(wv[size_t(i)] == (i < 40 || i >= 50 ? pv[size_t(i)] : 0.0), "compute copy element " << i);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
