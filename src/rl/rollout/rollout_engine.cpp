@@ -1,4 +1,5 @@
-// Continuous-batching generation over a KV cache.
+// Continuous-batching generation over a KV cache; on one pipeline stage, rounds without a prompt to
+// prefill go through DecodeGraphs (recorded device graphs on the GPU).
 #include "rl/rollout/rollout_engine.hpp"
 
 #include <algorithm>
@@ -143,11 +144,12 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
       }
       return uniforms;
     };
-    if (decode_graphs && !prefill) {
+    const bool recorded_round = decode_graphs && !prefill;  // one group: a single stage
+    if (recorded_round) {
       tokens[0] = Tensor::from_vector(decode_graphs->step(rows[0], uniforms_of(0)));
       ++st.forwards;
     }
-    for (int64_t g = 0; g < groups && !(decode_graphs && !prefill); ++g) {
+    for (int64_t g = 0; g < groups && !recorded_round; ++g) {
       const CachedRows& r = rows[size_t(g)];
       if (runs[size_t(g + 1)] == 0) continue;
       Tensor h_in;
