@@ -2,17 +2,17 @@
 // sampling_mass.hpp, so host and device draw the same token): temperature 0 is greedy (first
 // maximum); otherwise tokens are ordered by descending logit, ties to the lower id, the first top_k
 // are kept, the nucleus is the shortest prefix whose mass reaches top_p of the kept mass, and the
-// token is the first whose cumulative mass reaches uniform * nucleus mass. The order comes from a
-// radix sort of 64-bit keys (row, order-preserving logit bits and id packed into one device-wide
-// sort when they fit, else a segmented sort per row), the cumulative masses from a two-level scan:
-// chunk sums over many blocks, then one block per row (exact integers: deterministic). logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the host or the device.
-// Nothing waits for the device when both are on it (the op can be recorded in a CUDA graph).
+// token is the first whose cumulative mass reaches uniform * nucleus mass. The order comes from one
+// device-wide radix sort of 64-bit keys (row, order-preserving logit bits and id packed), the
+// cumulative masses from a two-level scan: chunk sums over many blocks, then one block per row
+// (exact integers: deterministic). logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the
+// host or the device. Nothing waits for the device when both are on it (the op can be recorded in
+// a CUDA graph).
 #include <cub/cub.cuh>
 
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <vector>
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
@@ -30,15 +30,6 @@ __device__ __forceinline__ uint32_t orderable_bits(float x) {
   if (x == 0.0f) x = 0.0f;
   const uint32_t u = __float_as_uint(x);
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-// keys[r, v] = (orderable(logit) << 32) | (0xffffffff - v): descending keys = descending logits, then
-// ascending ids.
-__global__ void sort_keys_kernel(const float* logits, int64_t total, int64_t vocab, uint64_t* keys) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const uint32_t id = uint32_t(i % vocab);
-    keys[i] = (uint64_t(orderable_bits(logits[i])) << 32) | uint64_t(0xffffffffu - id);
-  }
 }
 
 // Sorted keys (see sort_rows_descending): ~orderable(logit) << id_bits | id.
@@ -198,51 +189,26 @@ __global__ void packed_keys_kernel(const float* logits, int64_t total, int64_t v
   }
 }
 
-// Segment-sorted keys (sort_keys_kernel's form) into the form the sampling kernels read, in place.
-__global__ void repack_keys_kernel(uint64_t* keys, int64_t total, int id_bits) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const uint64_t k = keys[i];
-    const uint32_t id = 0xffffffffu - uint32_t(k & 0xffffffffu), bits = uint32_t(k >> 32);
-    keys[i] = (uint64_t(~bits) << id_bits) | id;
-  }
-}
-
 // sorted[r, :] = row r's tokens by descending logit, ties by ascending id, as keys
-// (row << (32 + id_bits)) | ~orderable(logit) << id_bits | id (the row bits only with the device-wide
-// sort; readers mask them off). When row, logit and id bits fit one 64-bit key, a single device-wide
-// radix sort over all rows (every SM works, even for one row); otherwise a segmented sort (one block
-// per row). Returns id_bits.
+// row << (32 + id_bits) | ~orderable(logit) << id_bits | id (readers mask the row bits off): one
+// device-wide radix sort over all rows, so every SM works even for one row. The caller's limit of
+// rows * vocab < 2^31 keeps row and id bits within 32. Returns id_bits.
 int sort_rows_descending(const float* logits, int64_t rows, int64_t vocab, uint64_t* sorted) {
   const int64_t total = rows * vocab;
   const int id_bits = bits_for(vocab), row_bits = bits_for(rows);
+  R1_CHECK(row_bits + id_bits <= 32, "sample_tokens: ", rows, " rows of ", vocab, " logits do not fit one 64-bit sort key");
   DeviceBuffer keys(size_t(total) * sizeof(uint64_t));
+  const int end_bit = row_bits + 32 + id_bits;
+  packed_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, id_bits, keys.as<uint64_t>());
+  CUDA_CHECK_LAUNCH();
+  // Only the row and logit bits are sorted on: the sort is stable and the keys start in (row, id)
+  // order, so equal logits keep ascending ids (and the id bits ride along) with fewer passes.
   size_t temp_bytes = 0;
-  if (row_bits + 32 + id_bits <= 64) {
-    const int end_bit = row_bits + 32 + id_bits;
-    packed_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, id_bits, keys.as<uint64_t>());
-    CUDA_CHECK_LAUNCH();
-    // Only the row and logit bits are sorted on: the sort is stable and the keys start in (row, id)
-    // order, so equal logits keep ascending ids (and the id bits ride along) with fewer passes.
-    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, temp_bytes, keys.as<uint64_t>(), sorted, total, id_bits,
-                                              end_bit, stream()));
-    DeviceBuffer temp(temp_bytes);
-    CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total,
-                                              id_bits, end_bit, stream()));
-    return id_bits;
-  }
-  sort_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(logits, total, vocab, keys.as<uint64_t>());
-  CUDA_CHECK_LAUNCH();
-  std::vector<int> offsets(static_cast<size_t>(rows + 1));
-  for (int64_t r = 0; r <= rows; ++r) offsets[size_t(r)] = int(r * vocab);
-  DeviceBuffer d_offsets = upload(offsets);
-  const int* begin = d_offsets.as<int>();
-  CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(nullptr, temp_bytes, keys.as<uint64_t>(), sorted,
-                                                               int(total), int(rows), begin, begin + 1, 0, 64, stream()));
+  CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, temp_bytes, keys.as<uint64_t>(), sorted, total, id_bits, end_bit,
+                                            stream()));
   DeviceBuffer temp(temp_bytes);
-  CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted,
-                                                               int(total), int(rows), begin, begin + 1, 0, 64, stream()));
-  repack_keys_kernel<<<grid_blocks(total), kThreads, 0, stream()>>>(sorted, total, id_bits);
-  CUDA_CHECK_LAUNCH();
+  CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.as<void>(), temp_bytes, keys.as<uint64_t>(), sorted, total, id_bits,
+                                            end_bit, stream()));
   return id_bits;
 }
 
