@@ -31,32 +31,37 @@ __device__ __forceinline__ uint32_t smem_address(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
+// Four 8x8 bf16 matrices from shared memory into fragment registers; this lane supplies the row
+// address `p` (lanes 0-7 the first matrix's rows, 8-15 the second's, ...); Trans transposes each.
+template <bool Trans>
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const bf16_t* p) {
+  if constexpr (Trans)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+}
+
 // A fragment of rows [r0, r0+16) x columns [c0, c0+16) of a row-major bf16 tile (row stride ld elements).
 __device__ __forceinline__ void load_a(uint32_t (&a)[4], const bf16_t* tile, int ld, int r0, int c0) {
   const int lane = threadIdx.x & 31;
-  const bf16_t* p = tile + (r0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + c0 + (lane >> 4) * 8;
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
-               : "r"(smem_address(p)));
+  ldmatrix_x4<false>(a, tile + (r0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + c0 + (lane >> 4) * 8);
 }
 
 // B fragments of two n-tiles from a tile stored [n][k] (row-major, "B^T"): b[0], b[1] for n-tile
 // [n0, n0+8) and b[2], b[3] for [n0+8, n0+16), over k-slice [k0, k0+16).
 __device__ __forceinline__ void load_b_nk(uint32_t (&b)[4], const bf16_t* tile, int ld, int n0, int k0) {
   const int lane = threadIdx.x & 31;
-  const bf16_t* p = tile + (n0 + (lane & 7) + (lane >> 4) * 8) * ld + k0 + ((lane >> 3) & 1) * 8;
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
-               : "r"(smem_address(p)));
+  ldmatrix_x4<false>(b, tile + (n0 + (lane & 7) + (lane >> 4) * 8) * ld + k0 + ((lane >> 3) & 1) * 8);
 }
 
 // The same two n-tiles from a tile stored [k][n] (row-major B), transposed by ldmatrix.
 __device__ __forceinline__ void load_b_kn(uint32_t (&b)[4], const bf16_t* tile, int ld, int k0, int n0) {
   const int lane = threadIdx.x & 31;
-  const bf16_t* p = tile + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + n0 + (lane >> 4) * 8;
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
-               : "r"(smem_address(p)));
+  ldmatrix_x4<true>(b, tile + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * ld + n0 + (lane >> 4) * 8);
 }
 
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
