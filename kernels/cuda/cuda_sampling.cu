@@ -2,44 +2,27 @@
 // sampling_mass.hpp, so host and device draw the same token): temperature 0 is greedy (first
 // maximum); otherwise tokens are ordered by descending logit, ties to the lower id, the first top_k
 // are kept, the nucleus is the shortest prefix whose mass reaches top_p of the kept mass, and the
-// token is the first whose cumulative mass reaches uniform * nucleus mass. The order comes from one
-// device-wide radix sort of 64-bit keys (row, order-preserving logit bits and id packed), the
-// cumulative masses from a two-level scan: chunk sums over many blocks, then one block per row
-// (exact integers: deterministic). logits f32 [R, V]; uniforms f64 [R] and tokens i32 [R] on the
-// host or the device. Nothing waits for the device when both are on it (the op can be recorded in
-// a CUDA graph).
-#include <cub/cub.cuh>
-
+// token is the first whose cumulative mass reaches uniform * nucleus mass. Without a top-k cut,
+// cuda_sampling_nucleus.cu draws from a histogram and sorts only the tokens near the thresholds;
+// with one, the order comes from one device-wide radix sort of 64-bit keys (row, order-preserving
+// logit bits and id packed) and the cumulative masses from a two-level scan: chunk sums over many
+// blocks, then one block per row (exact integers: deterministic). logits f32 [R, V]; uniforms f64
+// [R] and tokens i32 [R] on the host or the device. Nothing waits for the device when both are on
+// it (the op can be recorded in a CUDA graph).
 #include <algorithm>
 #include <climits>
 #include <cstdint>
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
-#include "kernels/sampling_mass.hpp"
+#include "kernels/cuda/cuda_sampling_keys.cuh"
+#include "kernels/cuda/cuda_sampling_nucleus.hpp"
 
 namespace r1::ops::cuda {
 
 namespace {
 
 constexpr int kSampleThreads = 512;
-
-// Ascending unsigned order equals ascending float order; -0 is folded onto +0 (the host treats them
-// as equal, so their ids decide).
-__device__ __forceinline__ uint32_t orderable_bits(float x) {
-  if (x == 0.0f) x = 0.0f;
-  const uint32_t u = __float_as_uint(x);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-// Sorted keys (see sort_rows_descending): ~orderable(logit) << id_bits | id.
-__device__ __forceinline__ int32_t key_id(uint64_t key, int id_bits) {
-  return int32_t(key & ((uint64_t(1) << id_bits) - 1));
-}
-__device__ __forceinline__ float key_logit(uint64_t key, int id_bits) {
-  const uint32_t bits = ~uint32_t(key >> id_bits);  // orderable(logit)
-  return __uint_as_float((bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits);
-}
 
 // First maximum of each row (one block per row).
 __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* tokens) {
@@ -70,18 +53,13 @@ __global__ void greedy_kernel(const float* logits, int64_t vocab, int32_t* token
   if (threadIdx.x == 0) tokens[blockIdx.x] = int32_t(best_i[0] == LLONG_MAX ? 0 : best_i[0]);
 }
 
-// Probability of sorted position i of a row: exp(logit / T - max), the logit read back from the key.
-__device__ __forceinline__ uint64_t key_mass(uint64_t key, int id_bits, double temperature, double max_scaled) {
-  return sample_mass(double(key_logit(key, id_bits)) / temperature - max_scaled);
-}
-
 __device__ __forceinline__ double row_max_scaled(const uint64_t* row_keys, int id_bits, double temperature) {
   return double(key_logit(row_keys[0], id_bits)) / temperature;
 }
 
 // chunk_sums[r, c] = total mass of sorted positions [c * kChunk, (c + 1) * kChunk) of row r below
 // `keep` (exact integer sums). Grid (chunks, rows).
-constexpr int kChunkThreads = 256, kPerThread = 8, kChunk = kChunkThreads * kPerThread;
+constexpr int kPerThread = 8, kChunk = kChunkThreads * kPerThread;
 
 __global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, int id_bits, int64_t keep,
                                   double temperature, uint64_t* chunk_sums) {
@@ -96,43 +74,6 @@ __global__ void chunk_sums_kernel(const uint64_t* sorted_keys, int64_t vocab, in
     if (first + j < keep) s += key_mass(keys[first + j], id_bits, temperature, max_scaled);
   s = Reduce(storage).Sum(s);
   if (threadIdx.x == 0) chunk_sums[r * chunks + blockIdx.x] = s;
-}
-
-// The first index in [0, n) of values[] whose running sum (from `carry`, inclusive) reaches
-// `target`, with that sum; index -1 and the total when none does. `value(i)` gives element i.
-struct Found {
-  int64_t index;
-  uint64_t cum;
-};
-
-template <class Value>
-__device__ Found block_find(int64_t n, uint64_t carry, uint64_t target, Value value) {
-  using Scan = cub::BlockScan<uint64_t, kChunkThreads>;
-  __shared__ typename Scan::TempStorage storage;
-  __shared__ unsigned long long found;
-  __shared__ uint64_t found_cum;
-  __syncthreads();  // a previous call's readers of `found` are done
-  if (threadIdx.x == 0) found = ULLONG_MAX;
-  for (int64_t t0 = 0; t0 < n; t0 += kChunkThreads) {
-    const int64_t i = t0 + threadIdx.x;
-    const uint64_t v = i < n ? value(i) : 0;
-    uint64_t inclusive = 0, aggregate = 0;
-    __syncthreads();  // storage and `found` are free for this tile
-    Scan(storage).InclusiveSum(v, inclusive, aggregate);
-    const uint64_t cum = carry + inclusive;
-    if (i < n && cum >= target) atomicMin(&found, (unsigned long long)i);
-    __syncthreads();
-    const unsigned long long first = found;
-    if (first != ULLONG_MAX) {
-      if (int64_t(first) == i) found_cum = cum;
-      __syncthreads();
-      const uint64_t cum_at = found_cum;
-      __syncthreads();  // every thread has read found_cum
-      return Found{int64_t(first), cum_at};
-    }
-    carry += aggregate;
-  }
-  return Found{-1, carry};
 }
 
 // The first sorted position below `limit` whose cumulative mass reaches `target`: the chunk (a scan
@@ -172,12 +113,6 @@ __global__ void sample_kernel(const uint64_t* sorted_keys, int id_bits, const ui
   const Found pick = find_position(keys, id_bits, sums, nucleus_chunks, nucleus, temperature, max_scaled,
                                    pick_target(kept, uniforms[r]));
   if (threadIdx.x == 0) tokens[r] = key_id(keys[pick.index >= 0 ? pick.index : nucleus - 1], id_bits);
-}
-
-int bits_for(int64_t n) {  // bits to hold 0 .. n-1
-  int b = 0;
-  while ((int64_t(1) << b) < n) ++b;
-  return b;
 }
 
 // Packed keys for one device-wide sort: key = row << (32 + id_bits) | ~orderable(logit) << id_bits | id,
@@ -249,6 +184,8 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
   if (p.temperature == 0) {
     greedy_kernel<<<unsigned(rows), kSampleThreads, 0, stream()>>>(pl, vocab, out);
     CUDA_CHECK_LAUNCH();
+  } else if (p.top_k == 0 || p.top_k >= vocab) {
+    sample_nucleus(pl, rows, vocab, p.temperature, p.top_p, pu, out);
   } else {
     const int64_t total = rows * vocab;
     DeviceBuffer sorted(size_t(total) * sizeof(uint64_t));

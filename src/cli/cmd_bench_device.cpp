@@ -1,7 +1,8 @@
 // `r1 bench device`: the two ceilings of the machine r1 runs on, measured the way METHOD.md asks —
 // the bf16 GEMM rate through r1's GEMM (cuBLAS on GPUs; 8192^3 by default, random operands, median
 // of timed repeats after warm-up) and the device-to-device copy bandwidth (bytes read + written).
-// They are the denominators of MFU and of the decode weight-read floor in the other benchmarks.
+// They are the denominators of MFU and of the decode weight-read floor in the other benchmarks. On a
+// GPU it also times the few-row products of a decoding step against that bandwidth.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,36 @@ namespace {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// The products of one decoding step of the Qwen2-1.5B benchmark shape (x [rows, k] times weight
+// [n, k]^T: q/k/v, o, gate/up, down, LM head), each as the weight bytes it reads per second.
+void report_decode_gemms(int rows, int64_t repeats) {
+  struct Shape {
+    const char* name;
+    int64_t n, k;
+  };
+  const Shape shapes[] = {{"qkv", 2048, 1536}, {"o", 1536, 1536}, {"gate_up", 17920, 1536}, {"down", 1536, 8960},
+                          {"lm_head", 151936, 1536}};
+  for (const Shape& s : shapes) {
+    Tensor x = Tensor::zeros({rows, s.k}, DType::bf16, Device::cuda);
+    Tensor w = Tensor::zeros({s.n, s.k}, DType::bf16, Device::cuda);
+    Tensor y = Tensor::empty({rows, s.n}, s.n > 100000 ? DType::f32 : DType::bf16, Device::cuda);
+    constexpr int kInner = 20;  // products between two waits, so launch gaps do not count
+    std::vector<double> seconds;
+    for (int64_t r = 0; r < repeats + 2; ++r) {
+      ComputeRuntime::synchronize_device();
+      auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < kInner; ++i) ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y, 1.0, 0.0);
+      ComputeRuntime::synchronize_device();
+      if (r >= 2) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / kInner);
+    }
+    const double t = median(seconds);
+    char line[256];
+    std::snprintf(line, sizeof line, "bench device: decode GEMM %-7s %d x %lld x %lld: %.1f us, %.0f GB/s of weights", s.name,
+                  rows, (long long)s.n, (long long)s.k, t * 1e6, double(s.n * s.k * 2) / t / 1e9);
+    log_line(line);
+  }
 }
 
 int bench_device(const Args& a, const Comm&) {
@@ -51,6 +82,7 @@ int bench_device(const Args& a, const Comm&) {
     ComputeRuntime::synchronize_device();
     if (r >= 3) copy_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  if (cuda && a.get("--decode-gemms", "yes") == "yes") report_decode_gemms(int(a.get_int("--decode-rows", 64)), repeats);
   const double tflops = 2.0 * double(n) * double(n) * double(n) / median(gemm_s) / 1e12;
   const double gbps = 2.0 * double(copy_elems) * 4 / median(copy_s) / 1e9;
   char line[256];
@@ -64,7 +96,9 @@ Registrar reg(Command{"bench device", "measured GEMM rate and copy bandwidth (th
                       {{"--device", "NAME", "cuda or host", "cuda"},
                        {"--size", "N", "GEMM size N x N x N"},
                        {"--copy-mb", "MB", "bytes copied device to device"},
-                       {"--repeats", "N", "timed repeats (median reported)", "10"}},
+                       {"--repeats", "N", "timed repeats (median reported)", "10"},
+                       {"--decode-gemms", "yes|no", "also time the decoding step's products (GPU)", "yes"},
+                       {"--decode-rows", "N", "rows (sequences) of those products", "64"}},
                       false, true, bench_device});
 }  // namespace
 

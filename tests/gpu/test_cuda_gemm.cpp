@@ -1,7 +1,8 @@
 // CUDA GEMMs against float64 host products: plain GEMM (every transpose pair, alpha/beta, k = 0,
-// odd and model-sized shapes, f32 -> f32, bf16 -> bf16, bf16 -> f32), grouped GEMM over expert
-// offsets with empty groups (both weight orientations), its accumulating weight gradient (f32 and
-// bf16 -> f32), bias add/grad, and bitwise determinism.
+// odd and model-sized shapes, f32 -> f32, bf16 -> bf16, bf16 -> f32), the few-row products of
+// decoding, grouped GEMM over expert offsets with empty groups (both weight
+// orientations), its accumulating weight gradient (f32 and bf16 -> f32), bias add/grad, and bitwise
+// determinism.
 #include <tuple>
 
 #include "gpu/cuda_test_support.hpp"
@@ -82,6 +83,29 @@ BOOST_AUTO_TEST_CASE(model_sized_gemm_is_deterministic) {
   Tensor ref = Tensor::zeros({512, 2048}, DType::f64);
   ops::gemm(as_f64(x), ops::Trans::no, as_f64(w), ops::Trans::yes, ref, 1.0, 0.0);
   expect_close(y1, ref, 1e-2, "x w^T bf16");
+}
+
+BOOST_AUTO_TEST_CASE(few_row_products) {
+  // X W^T with few rows of X (decoding's products; cuBLAS splits the long k ranges): ragged n and k,
+  // alpha/beta, bf16 and f32 results, bitwise reproducible.
+  for (DType out_t : {DType::bf16, DType::f32})
+    for (auto [m, n, k] : {std::tuple{1, 130, 72}, {7, 5, 8}, {16, 257, 1536}, {33, 2048, 8960}, {64, 1536, 8960},
+                           {64, 131, 1544}})
+      for (double beta : {0.0, 0.5}) {
+        Tensor x = host_random({m, k}, DType::bf16, 40 + uint64_t(m)), w = host_random({n, k}, DType::bf16, 41, 0.05);
+        Tensor c0 = host_random({m, n}, out_t, 42);
+        Tensor ref = as_f64(c0);
+        ops::gemm(as_f64(x), ops::Trans::no, as_f64(w), ops::Trans::yes, ref, 1.5, beta);
+        Tensor c = beta == 0.0 ? poisoned({m, n}, out_t) : to_device(c0);
+        Tensor c_again = beta == 0.0 ? poisoned({m, n}, out_t) : to_device(c0);
+        const Tensor xd = to_device(x), wd = to_device(w);
+        ops::gemm(xd, ops::Trans::no, wd, ops::Trans::yes, c, 1.5, beta);
+        ops::gemm(xd, ops::Trans::no, wd, ops::Trans::yes, c_again, 1.5, beta);
+        const std::string what = "few-row gemm ->" + std::string(dtype_name(out_t)) + " m=" + std::to_string(m) +
+                                 " n=" + std::to_string(n) + " k=" + std::to_string(k) + " beta=" + std::to_string(beta);
+        expect_close(c, ref, tolerance(DType::bf16), what);
+        BOOST_TEST(same_bits(c, c_again), what << " is reproducible");
+      }
 }
 
 BOOST_AUTO_TEST_CASE(grouped_gemm_both_orientations_with_empty_groups) {

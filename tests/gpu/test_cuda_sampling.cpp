@@ -1,7 +1,7 @@
 // CUDA token sampling against the host version on the same logits and uniforms: greedy (first
 // maximum, ties to the lower id), temperature, top-k, top-p and their combination, inputs full of
-// exact ties, the Qwen2 vocabulary, uniforms and tokens on the host or the device; the same call twice draws the
-// same tokens.
+// exact ties, the Qwen2 vocabulary, logit spreads from flat to peaked with masked tokens (the
+// histogram path without top-k), uniforms and tokens on the host or the device.
 #include <cmath>
 
 #include "gpu/cuda_test_support.hpp"
@@ -61,6 +61,23 @@ BOOST_AUTO_TEST_CASE(matches_host_draws) {
     check_sampling(ties, p, seed + 3, label + " with ties");
     check_sampling(random_tensor({4, 151936}, DType::f32, seed + 4, 2.0), p, seed + 5, label + " V=151936");
   }
+}
+
+BOOST_AUTO_TEST_CASE(nucleus_draws_match_host_across_spreads) {
+  // Without top-k the GPU sorts only the tokens of the histogram bins near the nucleus and draw
+  // thresholds: spreads from nearly flat (the whole row in one bin) to peaked (a handful of tokens),
+  // masked (-inf) tokens, and the batch-64 decoding shape of the benchmark.
+  uint64_t seed = 400;
+  for (double spread : {1e-4, 0.3, 1.3, 8.0, 40.0})
+    for (const ops::SamplingParams& p : {sampling(0.6, 0, 0.95), sampling(1.0, 0, 1.0), sampling(0.3, 0, 0.5)}) {
+      seed += 10;
+      const std::string label = "spread " + std::to_string(spread) + " T=" + std::to_string(p.temperature) +
+                                " p=" + std::to_string(p.top_p);
+      Tensor logits = random_tensor({16, 5000}, DType::f32, seed, spread);
+      for (int64_t i = 0; i < logits.numel(); i += 7) logits.data<float>()[i] = -INFINITY;
+      check_sampling(logits, p, seed + 1, label + " V=5000 masked");
+    }
+  check_sampling(random_tensor({64, 151936}, DType::f32, 470, 1.3), sampling(0.6, 0, 0.95), 471, "decoding shape");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
