@@ -1,20 +1,23 @@
 // CUDA attention of new rows against each row's cached prefix (generation): GQA caches, or MLA's
 // latent cache read as both key and value. Split over the keys (flash-decoding): a block takes one
-// (row, KV head, head tile, key chunk), stages the chunk's key and value rows in shared memory (in the
-// cache's element type) with coalesced 16-byte loads, and computes, for up to 16 query heads of that KV head, the chunk's
-// scores, its softmax numerators with their max and sum, and the unnormalised value sums, so every
-// key and value row is read once per head tile rather than once per query head; a second
-// kernel combines a row's chunks in chunk order. Everything is f32 with fixed orders: deterministic.
-// The chunk length depends only on the cache capacity, so a row's result does not depend on the
-// other rows. Rows run in passes that bound the partial-result workspace. Index tensors on the host
-// are checked there; on the device the kernel checks them (and stops the program on a bad one).
-// Nothing waits for the device when the indices are on it (the op can be recorded in a CUDA graph).
+// (row, KV head, head tile, key chunk) and writes, for up to 16 query heads of that KV head, the
+// chunk's max score, sum of softmax numerators and unnormalised value sums, so every key and value
+// row is read once per head tile rather than once per query head; a second kernel combines a row's
+// chunks in chunk order. bf16 GQA caches of head width 64 or 128 use the tensor-core kernel of
+// cuda_attention_cached_mma.cu; every other shape and type the scalar kernel here, which stages the
+// chunk's key and value rows in shared memory (in the cache's element type) with coalesced 16-byte
+// loads. Everything is f32 with fixed orders: deterministic. The chunk length depends only on the
+// cache capacity, so a row's result does not depend on the other rows. Rows run in passes that
+// bound the partial-result workspace. Index tensors on the host are checked there; on the device
+// the kernel checks them (and stops the program on a bad one). Nothing waits for the device when
+// the indices are on it (the op can be recorded in a CUDA graph).
 #include <algorithm>
 #include <cstdio>
 #include <type_traits>
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
+#include "kernels/cuda/cuda_attention_cached.cuh"
 
 namespace r1::ops::cuda {
 
@@ -25,32 +28,6 @@ constexpr int kHeadTile = 16;            // query heads per block at most
 constexpr int64_t kChunkStep = 64;       // chunk lengths are multiples of this
 constexpr int64_t kMaxChunks = 32;       // chunks per row at most (when shared memory allows)
 constexpr size_t kWorkspaceBytes = size_t(64) << 20;
-
-struct CachedArgs {
-  const void* q;        // [N, Hq, Dk]
-  const void* k_cache;  // [slots, capacity, Hkv, Dk]
-  const void* v_cache;  // rows of value_stride elements, Hkv per position (or the key cache itself)
-  void* out;            // [N, Hq, Dv]
-  float* part_out;      // [pass rows, Hq, chunks, Dv]: unnormalised value sums per chunk
-  float* part_ml;       // [pass rows, Hq, chunks, 2]: max score and sum of exp(score - max) per chunk
-  const int32_t* row_slot;
-  const int32_t* row_pos;
-  int64_t row0;  // first row of this pass
-  int64_t slots, capacity, kv_heads, q_heads, group, head_tiles, key_dim, value_dim, value_stride, chunk, chunks;
-  float scale;
-};
-
-__device__ __forceinline__ int64_t row_length(const CachedArgs& a, int64_t row, int32_t* slot_out) {
-  const int32_t slot = a.row_slot[row], pos = a.row_pos[row];
-  if (slot < 0 || slot >= a.slots || pos < 0 || pos >= a.capacity) {
-    if (threadIdx.x == 0)
-      printf("attention_cached: row %lld reads slot %d position %d outside the cache (%lld slots of %lld)\n",
-             (long long)row, slot, pos, (long long)a.slots, (long long)a.capacity);
-    __trap();
-  }
-  *slot_out = slot;
-  return int64_t(pos) + 1;
-}
 
 __host__ __device__ __forceinline__ int64_t round4(int64_t x) { return (x + 3) / 4 * 4; }
 
@@ -311,9 +288,11 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
       const int64_t rows = std::min(pass_rows, n - row0);
       {
         OpProfileScope phase("attention_cached.chunks");
-        cached_partial_kernel<T><<<dim3(unsigned(chunks), unsigned(rows * hkv * a.head_tiles)), kCachedThreads, smem,
-                                   stream()>>>(a, vec);
-        CUDA_CHECK_LAUNCH();
+        if (!cached_partial_mma(a, rows, a.head_tiles, q.dtype(), shared_values, vec)) {
+          cached_partial_kernel<T><<<dim3(unsigned(chunks), unsigned(rows * hkv * a.head_tiles)), kCachedThreads, smem,
+                                     stream()>>>(a, vec);
+          CUDA_CHECK_LAUNCH();
+        }
       }
       OpProfileScope phase("attention_cached.combine");
       cached_combine_kernel<T><<<unsigned(rows * hq), kCachedThreads, 0, stream()>>>(a);

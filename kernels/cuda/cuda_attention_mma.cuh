@@ -1,8 +1,9 @@
 // Register-resident tensor-core building blocks of the bf16 flash-attention kernels
-// (cuda_attention_forward_mma.cu, cuda_attention_backward_mma.cu): the m16n8k16 bf16 MMA with f32
-// accumulators (mma.sync, sm_80+), ldmatrix loads of A and B fragments from row-major shared-memory
-// tiles, and packing of f32 accumulator fragments into bf16 A fragments. Fragment layouts (PTX ISA,
-// "mma.m16n8k16"), with g = lane / 4 and t = lane % 4:
+// (cuda_attention_forward_mma.cu, cuda_attention_backward_mma.cu, cuda_attention_cached_mma.cu):
+// the m16n8k16 bf16 MMA with f32 accumulators (mma.sync, sm_80+), cp.async copies into shared
+// memory, ldmatrix loads of A and B fragments from row-major shared-memory tiles, and packing of
+// f32 accumulator fragments into bf16 A fragments. Fragment layouts (PTX ISA, "mma.m16n8k16"),
+// with g = lane / 4 and t = lane % 4:
 //   A [16 x 16]: a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g, 2t+8..), a3 = (g+8, 2t+8..)
 //   B [16 x 8]:  b0 = (k 2t..2t+1, n g), b1 = (k 2t+8.., n g)
 //   C [16 x 8]:  c0,c1 = (g, 2t..2t+1), c2,c3 = (g+8, 2t..2t+1)
@@ -30,6 +31,15 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
 __device__ __forceinline__ uint32_t smem_address(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
+
+// 16 bytes from global to shared memory without passing through registers (cp.async, sm_80+);
+// zeros when !valid (global is then not read). Groups of copies are committed, then waited for.
+__device__ __forceinline__ void cp_async_16(void* shared, const void* global, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(shared)), "l"(global),
+               "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
 // Four 8x8 bf16 matrices from shared memory into fragment registers; this lane supplies the row
 // address `p` (lanes 0-7 the first matrix's rows, 8-15 the second's, ...); Trans transposes each.

@@ -37,10 +37,11 @@ constexpr int64_t kTokensPerBlock = 16384;  // of a row, in the max, histogram a
 
 static_assert(kScanThreads == kChunkThreads, "block_find runs with the scan kernels' block size");
 
-// Bin of x = logit / T - max / T <= 0: non-decreasing as the logit falls (NaN: the last bin).
-__device__ __forceinline__ int mass_bin(double x) {
-  const double d = -x * kBinsPerUnit;
-  return d < double(kBins - 1) ? int(d) : kBins - 1;
+// Bin of a logit: floor(128 (max - logit) / T) in f32 (the same arithmetic in every kernel, and
+// non-decreasing as the logit falls), capped at the last bin (NaN too).
+__device__ __forceinline__ int mass_bin(float logit, float max_logit, float inv_temperature) {
+  const float d = __fmul_rn(__fmul_rn(__fsub_rn(max_logit, logit), inv_temperature), float(kBinsPerUnit));
+  return d < float(kBins - 1) ? int(d) : kBins - 1;
 }
 
 struct RowState {
@@ -67,8 +68,25 @@ struct NucleusArgs {
   int32_t* tokens;
 };
 
-__device__ __forceinline__ double max_scaled(const NucleusArgs& a, int64_t r) {
-  return double(from_orderable_bits(a.state[r].max_bits)) / a.temperature;
+__device__ __forceinline__ float max_logit(const NucleusArgs& a, int64_t r) {
+  return from_orderable_bits(a.state[r].max_bits);
+}
+
+// Calls f(v, logit) for the tokens [first, last) of a row, this thread's share, four at a time
+// (16-byte loads) when the row allows.
+template <class F>
+__device__ __forceinline__ void for_tokens(const float* row, int64_t first, int64_t last, F&& f) {
+  if ((reinterpret_cast<uintptr_t>(row + first) & 15) == 0 && (last - first) % 4 == 0) {
+    for (int64_t v = first + 4 * threadIdx.x; v < last; v += 4 * blockDim.x) {
+      const float4 x = *reinterpret_cast<const float4*>(row + v);
+      f(v, x.x);
+      f(v + 1, x.y);
+      f(v + 2, x.z);
+      f(v + 3, x.w);
+    }
+  } else {
+    for (int64_t v = first + threadIdx.x; v < last; v += blockDim.x) f(v, row[v]);
+  }
 }
 
 // Grid (blocks per row, rows).
@@ -79,7 +97,7 @@ __global__ void row_max_kernel(NucleusArgs a) {
   const int64_t last = min(a.vocab, first + kTokensPerBlock);
   const float* row = a.logits + r * a.vocab;
   uint32_t m = 0;
-  for (int64_t v = first + threadIdx.x; v < last; v += blockDim.x) m = max(m, orderable_bits(row[v]));
+  for_tokens(row, first, last, [&](int64_t, float logit) { m = max(m, orderable_bits(logit)); });
   m = Reduce(storage).Reduce(m, [](uint32_t x, uint32_t y) { return x > y ? x : y; });
   if (threadIdx.x == 0) atomicMax(&a.state[r].max_bits, m);
 }
@@ -92,12 +110,12 @@ __global__ void histogram_kernel(NucleusArgs a) {
   const int64_t r = blockIdx.y, first = int64_t(blockIdx.x) * kTokensPerBlock;
   const int64_t last = min(a.vocab, first + kTokensPerBlock);
   const float* row = a.logits + r * a.vocab;
-  const double top = max_scaled(a, r);
-  for (int64_t v = first + threadIdx.x; v < last; v += blockDim.x) {
-    const double x = double(row[v]) / a.temperature - top;
-    const uint64_t mass = sample_mass(x);
-    if (mass != 0) atomicAdd(&bins[mass_bin(x)], (unsigned long long)mass);
-  }
+  const float top = max_logit(a, r), inv_t = float(1.0 / a.temperature);
+  const double top_scaled = double(top) / a.temperature;
+  for_tokens(row, first, last, [&](int64_t, float logit) {
+    const uint64_t mass = sample_mass(double(logit) / a.temperature - top_scaled);
+    if (mass != 0) atomicAdd(&bins[mass_bin(logit, top, inv_t)], (unsigned long long)mass);
+  });
   __syncthreads();
   unsigned long long* out = reinterpret_cast<unsigned long long*>(a.histogram) + r * kBins;
   for (int b = threadIdx.x; b < kBins; b += blockDim.x)
@@ -165,24 +183,23 @@ __global__ void gather_kernel(NucleusArgs a) {
   const int64_t r = blockIdx.y, first = int64_t(blockIdx.x) * kTokensPerBlock;
   const int64_t last = min(a.vocab, first + kTokensPerBlock);
   const float* row = a.logits + r * a.vocab;
-  const double top = max_scaled(a, r);
+  const float top = max_logit(a, r), inv_t = float(1.0 / a.temperature);
   const RowState& s = a.state[r];
   const int nucleus_bin = s.nucleus_bin, pick_first = s.pick_first, pick_last = s.pick_last;
-  for (int64_t v = first + threadIdx.x; v < last; v += blockDim.x) {
-    const float logit = row[v];
-    const int bin = mass_bin(double(logit) / a.temperature - top);
+  for_tokens(row, first, last, [&](int64_t v, float logit) {
+    const int bin = mass_bin(logit, top, inv_t);
     if (bin == nucleus_bin)
       a.keys[atomicAdd(&a.ends[2 * r], 1)] = token_key(logit, uint64_t(v), a.id_bits);
     else if (bin >= pick_first && bin <= pick_last)
       a.keys[atomicSub(&a.begins[2 * r + 1], 1) - 1] = token_key(logit, uint64_t(v), a.id_bits);
-  }
+  });
 }
 
 // One block per row (step 6).
 __global__ void resolve_kernel(NucleusArgs a) {
   const int64_t r = blockIdx.x;
   const RowState& s = a.state[r];
-  const double top = max_scaled(a, r);
+  const double top = double(max_logit(a, r)) / a.temperature;
   const uint64_t* bin_keys = a.sorted + a.begins[2 * r];
   const int64_t bin_count = a.ends[2 * r] - a.begins[2 * r];
   const auto bin_mass = [&](int64_t i) { return key_mass(bin_keys[i], a.id_bits, a.temperature, top); };

@@ -1,8 +1,8 @@
 // CUDA SwiGLU: gate_up [N, 2I] holds the gate in columns [0, I) and up in [I, 2I);
 // out = silu(gate) * up, silu(g) = g * sigmoid(g), evaluated in f32 (1 / (1 + exp(-g)) saturates to
-// 0 or 1 without NaN). Blocks take rows, threads columns; one thread per (row, j) reads gate j and up j
-// before writing, so the backward's
-// dgate_up may alias gate_up. gate_up, out, dout and dgate_up share a dtype (f32 or bf16).
+// 0 or 1 without NaN). Blocks take rows and column ranges, threads columns; one thread per (row, j)
+// reads gate j and up j before writing, so the backward's dgate_up may alias gate_up. gate_up, out,
+// dout and dgate_up share a dtype (f32 or bf16).
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
@@ -27,11 +27,12 @@ struct alignas(sizeof(T) * V) Pack {
 template <class T, int V>
 __global__ void swiglu_forward_kernel(const T* gate_up, T* out, int64_t rows, int64_t inter) {
   const int64_t groups = inter / V;
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     const Pack<T, V>* gate = reinterpret_cast<const Pack<T, V>*>(gate_up + r * 2 * inter);
     const Pack<T, V>* up = reinterpret_cast<const Pack<T, V>*>(gate_up + r * 2 * inter + inter);
     Pack<T, V>* y = reinterpret_cast<Pack<T, V>*>(out + r * inter);
-    for (int64_t j = threadIdx.x; j < groups; j += blockDim.x) {
+    const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+    for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < groups; j += stride) {
       const Pack<T, V> gv = gate[j], uv = up[j];
       Pack<T, V> yv;
 #pragma unroll
@@ -48,13 +49,14 @@ __global__ void swiglu_forward_kernel(const T* gate_up, T* out, int64_t rows, in
 template <class T, int V>
 __global__ void swiglu_backward_kernel(const T* gate_up, const T* dout, T* dgate_up, int64_t rows, int64_t inter) {
   const int64_t groups = inter / V;
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     const Pack<T, V>* gate = reinterpret_cast<const Pack<T, V>*>(gate_up + r * 2 * inter);
     const Pack<T, V>* up = reinterpret_cast<const Pack<T, V>*>(gate_up + r * 2 * inter + inter);
     const Pack<T, V>* dy_row = reinterpret_cast<const Pack<T, V>*>(dout + r * inter);
     Pack<T, V>* dgate = reinterpret_cast<Pack<T, V>*>(dgate_up + r * 2 * inter);
     Pack<T, V>* dup = reinterpret_cast<Pack<T, V>*>(dgate_up + r * 2 * inter + inter);
-    for (int64_t j = threadIdx.x; j < groups; j += blockDim.x) {
+    const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+    for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < groups; j += stride) {
       const Pack<T, V> gv = gate[j], uv = up[j], dyv = dy_row[j];
       Pack<T, V> dgv, duv;
 #pragma unroll
@@ -79,10 +81,13 @@ bool vectorisable(int64_t inter, std::initializer_list<const void*> ptrs) {
   return true;
 }
 
-// One block per row up to a cap (the loops cover the rest).
-unsigned row_blocks(int64_t rows) {
-  const int64_t cap = int64_t(multiprocessor_count()) * 64;
-  return unsigned(std::max<int64_t>(1, std::min(rows, cap)));
+// Blocks across a row's column groups times rows, up to a cap (the loops cover the rest), so a few
+// long rows (decoding) still spread over the device.
+dim3 swiglu_grid(int64_t rows, int64_t groups) {
+  const int64_t column_blocks = std::min<int64_t>((groups + kThreads - 1) / kThreads, 64);
+  const int64_t cap = int64_t(multiprocessor_count()) * 64 / column_blocks;
+  const int64_t row_blocks = std::max<int64_t>(1, std::min({rows, cap, int64_t(65535)}));
+  return dim3(unsigned(std::max<int64_t>(1, column_blocks)), unsigned(row_blocks));
 }
 
 int64_t check_swiglu(const char* op, const Tensor& gate_up, const Tensor& per_row) {
@@ -106,9 +111,10 @@ void swiglu_forward(const Tensor& gate_up, Tensor& out) {
     const T* gu = static_cast<const T*>(gate_up.raw());
     T* y = static_cast<T*>(out.raw());
     if (vectorisable<T>(inter, {gu, y}))
-      swiglu_forward_kernel<T, 8><<<row_blocks(out.rows()), kThreads, 0, stream()>>>(gu, y, out.rows(), inter);
+      swiglu_forward_kernel<T, 8>
+          <<<swiglu_grid(out.rows(), inter / 8), kThreads, 0, stream()>>>(gu, y, out.rows(), inter);
     else
-      swiglu_forward_kernel<T, 1><<<row_blocks(out.rows()), kThreads, 0, stream()>>>(gu, y, out.rows(), inter);
+      swiglu_forward_kernel<T, 1><<<swiglu_grid(out.rows(), inter), kThreads, 0, stream()>>>(gu, y, out.rows(), inter);
     CUDA_CHECK_LAUNCH();
   });
 }
@@ -125,9 +131,11 @@ void swiglu_backward(const Tensor& gate_up, const Tensor& dout, Tensor& dgate_up
     const T* dy = static_cast<const T*>(dout.raw());
     T* dgu = static_cast<T*>(dgate_up.raw());
     if (vectorisable<T>(inter, {gu, dy, dgu}))
-      swiglu_backward_kernel<T, 8><<<row_blocks(dout.rows()), kThreads, 0, stream()>>>(gu, dy, dgu, dout.rows(), inter);
+      swiglu_backward_kernel<T, 8>
+          <<<swiglu_grid(dout.rows(), inter / 8), kThreads, 0, stream()>>>(gu, dy, dgu, dout.rows(), inter);
     else
-      swiglu_backward_kernel<T, 1><<<row_blocks(dout.rows()), kThreads, 0, stream()>>>(gu, dy, dgu, dout.rows(), inter);
+      swiglu_backward_kernel<T, 1>
+          <<<swiglu_grid(dout.rows(), inter), kThreads, 0, stream()>>>(gu, dy, dgu, dout.rows(), inter);
     CUDA_CHECK_LAUNCH();
   });
 }

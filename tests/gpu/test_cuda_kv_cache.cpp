@@ -50,7 +50,9 @@ BOOST_AUTO_TEST_CASE(cached_attention_gqa_and_shared_latent) {
   };
   const Case cases[] = {
       {"gqa small", 3, 50, 2, 16, 4, 16, false},
-      {"gqa bench", 4, 4096, 2, 128, 12, 128, false},
+      {"gqa bench", 4, 4096, 2, 128, 12, 128, false},  // bf16: tensor cores, 128-key chunks
+      {"gqa 16 heads per kv head", 3, 200, 1, 64, 16, 64, false},
+      {"gqa 20 heads per kv head", 2, 70, 1, 64, 20, 64, false},  // bf16: two head tiles, scalar kernel
       {"mla latent", 3, 300, 1, 576, 16, 512, true},
       {"odd", 2, 9, 1, 5, 3, 3, false},
   };
