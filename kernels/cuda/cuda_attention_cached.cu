@@ -177,26 +177,13 @@ __global__ void cached_partial_kernel(CachedArgs a, bool vec) {
   }
 }
 
-// One block per (pass row, query head): out = sum_c exp(m_c - M) o_c / sum_c exp(m_c - M) l_c over the
-// row's chunks in order.
+// One block per (pass row, query head).
 template <class T>
 __global__ void cached_combine_kernel(CachedArgs a) {
-  const int64_t local = blockIdx.x / a.q_heads, head = blockIdx.x % a.q_heads, row = a.row0 + local;
+  const int64_t local = blockIdx.x / a.q_heads, head = blockIdx.x % a.q_heads;
   int32_t slot = 0;
-  const int64_t used = (row_length(a, row, &slot) + a.chunk - 1) / a.chunk;
-  const int64_t part = (local * a.q_heads + head) * a.chunks;
-  const float* ml = a.part_ml + part * 2;
-  float m = -INFINITY;
-  for (int64_t c = 0; c < used; ++c) m = fmaxf(m, ml[2 * c]);
-  float l = 0.0f;
-  for (int64_t c = 0; c < used; ++c) l += expf(ml[2 * c] - m) * ml[2 * c + 1];
-  const float inv = 1.0f / l;
-  T* out = static_cast<T*>(a.out) + (row * a.q_heads + head) * a.value_dim;
-  for (int64_t d = threadIdx.x; d < a.value_dim; d += blockDim.x) {
-    float acc = 0.0f;
-    for (int64_t c = 0; c < used; ++c) acc += expf(ml[2 * c] - m) * a.part_out[(part + c) * a.value_dim + d];
-    out[d] = from_f32<T>(acc * inv);
-  }
+  const int64_t len = row_length(a, a.row0 + local, &slot);
+  combine_chunks<T>(a, local, head, len);
 }
 
 size_t partial_smem_bytes(int64_t tile_heads, int64_t key_dim, int64_t value_dim, int64_t chunk, bool shared_values,
@@ -288,7 +275,9 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
       const int64_t rows = std::min(pass_rows, n - row0);
       {
         OpProfileScope phase("attention_cached.chunks");
-        if (!cached_partial_mma(a, rows, a.head_tiles, q.dtype(), shared_values, vec)) {
+        const CachedMma mma = cached_partial_mma(a, rows, a.head_tiles, q.dtype(), shared_values, vec);
+        if (mma == CachedMma::complete) continue;  // the rows' outputs are written
+        if (mma == CachedMma::none) {
           cached_partial_kernel<T><<<dim3(unsigned(chunks), unsigned(rows * hkv * a.head_tiles)), kCachedThreads, smem,
                                      stream()>>>(a, vec);
           CUDA_CHECK_LAUNCH();

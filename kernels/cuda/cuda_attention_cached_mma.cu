@@ -4,8 +4,10 @@
 // max) and unnormalised value sums), but its four warps compute the scores and value sums with
 // m16n8k16 MMAs: the tile's query heads (at most 16, zero rows beyond) are the A operand, each warp
 // takes 16 of every 64 keys staged in shared memory (cp.async), keeps a running max, sum and value
-// sums over the chunk's 64-key steps, and the warps' results are merged in warp order. Fixed orders:
-// deterministic, and a row's result does not depend on the other rows.
+// sums over the chunk's 64-key steps, and the warps' results are merged in warp order. When the rows
+// alone fill the device (batched decoding), one block per (row, KV head) takes the row's chunks in
+// order and then combines them with the combine kernel's own code: no second launch, the same bits.
+// Fixed orders: deterministic, and a row's result does not depend on the other rows.
 #include "kernels/cuda/cuda_attention_cached.cuh"
 #include "kernels/cuda/cuda_attention_mma.cuh"
 
@@ -30,29 +32,17 @@ struct CachedMmaSmem {
   static_assert(kWarps * 16 * D * 4 <= kMl - kK, "value sums fit the key/value region");
 };
 
+// One chunk (keys [j0, j0 + keys) of the row's cache slot) of KV head kvh for the tile's query heads,
+// whose rows are already in (or on their way to) shared memory: its partial results, at part.
 template <int D>
-__global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedArgs a) {
+__device__ void chunk_partial(const CachedArgs& a, unsigned char* smem, int32_t slot, int64_t kvh, int64_t j0, int keys,
+                              int heads, int64_t part) {
   using S = CachedMmaSmem<D>;
   constexpr int kLd = S::kLd, kPieces = D / 8;  // 16-byte pieces per row
-  extern __shared__ __align__(16) unsigned char smem[];
-  bf16_t* q_s = reinterpret_cast<bf16_t*>(smem + S::kQ);
+  const bf16_t* q_s = reinterpret_cast<const bf16_t*>(smem + S::kQ);
   bf16_t* k_s = reinterpret_cast<bf16_t*>(smem + S::kK);
   bf16_t* v_s = reinterpret_cast<bf16_t*>(smem + S::kV);
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, g = lane / 4, t = lane % 4;
-  const int64_t tile = blockIdx.y % a.head_tiles, kvh = (blockIdx.y / a.head_tiles) % a.kv_heads;
-  const int64_t local = blockIdx.y / (a.head_tiles * a.kv_heads), row = a.row0 + local, split = blockIdx.x;
-  int32_t slot = 0;
-  const int64_t len = row_length(a, row, &slot), j0 = split * a.chunk;
-  if (j0 >= len) return;  // past this row's keys: the combine reads only the chunks below len
-  const int keys = int(min(a.chunk, len - j0));
-  const int64_t h_first = kvh * a.group + tile * 16;
-  const int heads = int(min(int64_t(16), a.group - tile * 16));
-
-  const bf16_t* q = static_cast<const bf16_t*>(a.q) + (row * a.q_heads + h_first) * D;
-  for (int i = threadIdx.x; i < 16 * kPieces; i += blockDim.x) {
-    const int r = i / kPieces, c = (i % kPieces) * 8;
-    cp_async_16(q_s + r * kLd + c, r < heads ? q + r * D + c : q, r < heads);
-  }
   const int64_t cache_row0 = (int64_t(slot) * a.capacity + j0) * a.kv_heads + kvh;
   const bf16_t* k_rows = static_cast<const bf16_t*>(a.k_cache) + cache_row0 * D;
   const bf16_t* v_rows = static_cast<const bf16_t*>(a.v_cache) + cache_row0 * a.value_stride;
@@ -133,7 +123,6 @@ __global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedA
     o_s[(warp * 16 + g + 8) * D + col + 1] = o[j][3];
   }
   __syncthreads();
-  const int64_t part = (local * a.q_heads + h_first) * a.chunks + split;  // (local, h_first, split)
   for (int i = threadIdx.x; i < heads * D; i += blockDim.x) {
     const int h = i / D, d = i % D;
     float m = -INFINITY;
@@ -153,29 +142,65 @@ __global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedA
   }
 }
 
+// Grid (chunks, pass rows * Hkv * head tiles), or (1, ...) with whole_rows: each block then takes
+// all the row's chunks in order and combines them.
 template <int D>
-void launch(const CachedArgs& a, int64_t rows, int64_t head_tiles) {
+__global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedArgs a, bool whole_rows) {
+  using S = CachedMmaSmem<D>;
+  constexpr int kLd = S::kLd, kPieces = D / 8;
+  extern __shared__ __align__(16) unsigned char smem[];
+  bf16_t* q_s = reinterpret_cast<bf16_t*>(smem + S::kQ);
+  const int64_t tile = blockIdx.y % a.head_tiles, kvh = (blockIdx.y / a.head_tiles) % a.kv_heads;
+  const int64_t local = blockIdx.y / (a.head_tiles * a.kv_heads), row = a.row0 + local;
+  const int64_t first_split = whole_rows ? 0 : blockIdx.x;
+  int32_t slot = 0;
+  const int64_t len = row_length(a, row, &slot);
+  if (first_split * a.chunk >= len) return;  // past this row's keys: the combine reads only the chunks below len
+  const int64_t h_first = kvh * a.group + tile * 16;
+  const int heads = int(min(int64_t(16), a.group - tile * 16));
+  const bf16_t* q = static_cast<const bf16_t*>(a.q) + (row * a.q_heads + h_first) * D;
+  for (int i = threadIdx.x; i < 16 * kPieces; i += blockDim.x) {  // waited for with the first keys
+    const int r = i / kPieces, c = (i % kPieces) * 8;
+    cp_async_16(q_s + r * kLd + c, r < heads ? q + r * D + c : q, r < heads);
+  }
+  const int64_t end_split = whole_rows ? (len + a.chunk - 1) / a.chunk : first_split + 1;
+  for (int64_t split = first_split; split < end_split; ++split) {
+    const int64_t j0 = split * a.chunk;
+    const int64_t part = (local * a.q_heads + h_first) * a.chunks + split;  // (local, h_first, split)
+    chunk_partial<D>(a, smem, slot, kvh, j0, int(min(a.chunk, len - j0)), heads, part);
+  }
+  if (!whole_rows) return;
+  __syncthreads();  // the block's partial results are written
+  for (int h = 0; h < heads; ++h) combine_chunks<bf16_t>(a, local, h_first + h, len);
+}
+
+template <int D>
+void launch(const CachedArgs& a, int64_t rows, int64_t head_tiles, bool whole_rows) {
   constexpr int bytes = CachedMmaSmem<D>::kBytes;
   static const bool configured = [] {
     CUDA_CHECK(cudaFuncSetAttribute(cached_partial_mma_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
     return true;
   }();
   (void)configured;
-  cached_partial_mma_kernel<D><<<dim3(unsigned(a.chunks), unsigned(rows * a.kv_heads * head_tiles)), kWarps * 32,
-                                 bytes, stream()>>>(a);
+  const dim3 grid(whole_rows ? 1u : unsigned(a.chunks), unsigned(rows * a.kv_heads * head_tiles));
+  cached_partial_mma_kernel<D><<<grid, kWarps * 32, bytes, stream()>>>(a, whole_rows);
   CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-bool cached_partial_mma(const CachedArgs& a, int64_t rows, int64_t head_tiles, DType dtype, bool shared_values,
-                        bool vec) {
+CachedMma cached_partial_mma(const CachedArgs& a, int64_t rows, int64_t head_tiles, DType dtype, bool shared_values,
+                             bool vec) {
   if (dtype != DType::bf16 || shared_values || !vec || a.key_dim != a.value_dim || a.group > 16 ||
-      a.chunk % kStepKeys != 0 || (reinterpret_cast<uintptr_t>(a.q) & 15) != 0)
-    return false;
-  if (a.key_dim == 64) return launch<64>(a, rows, head_tiles), true;
-  if (a.key_dim == 128) return launch<128>(a, rows, head_tiles), true;
-  return false;
+      a.chunk % kStepKeys != 0 || (reinterpret_cast<uintptr_t>(a.q) & 15) != 0 || (a.key_dim != 64 && a.key_dim != 128))
+    return CachedMma::none;
+  // Enough (row, KV head) blocks to cover the device: no split over the keys, no combine kernel.
+  const bool whole_rows = rows * a.kv_heads * head_tiles >= multiprocessor_count();
+  if (a.key_dim == 64)
+    launch<64>(a, rows, head_tiles, whole_rows);
+  else
+    launch<128>(a, rows, head_tiles, whole_rows);
+  return whole_rows ? CachedMma::complete : CachedMma::partials;
 }
 
 }  // namespace r1::ops::cuda

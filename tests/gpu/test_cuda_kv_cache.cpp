@@ -1,7 +1,8 @@
 // CUDA generation kernels against the float64 host version: row scatter (into a column range) and
 // row gather with indices on the host or the device, and cached attention for GQA caches and MLA's
 // shared latent cache (values = first v_dim key columns), f32 and bf16, prefixes from one position up
-// to a full 4096-position cache; outputs fully written and reproducible.
+// to a full 4096-position cache; outputs fully written and reproducible, and the same bits for a
+// row whether it is decoded alone or in a batch that fills the device.
 #include <tuple>
 
 #include "gpu/cuda_test_support.hpp"
@@ -80,6 +81,23 @@ BOOST_AUTO_TEST_CASE(cached_attention_gqa_and_shared_latent) {
         BOOST_TEST(same_bits(out, again), "attention_cached is reproducible " << c.name);
       }
     }
+}
+
+BOOST_AUTO_TEST_CASE(cached_attention_rows_do_not_depend_on_the_batch) {
+  // A few rows split their keys over blocks and a combine kernel; a batch that fills the device takes
+  // one block per (row, KV head) that combines itself. The same rows must come out with the same bits.
+  const int64_t slots = 8, capacity = 640, kv_heads = 2, dim = 128, q_heads = 12, few = 5, many = 80;
+  Tensor k_cache = to_device(host_random({slots, capacity, kv_heads, dim}, DType::bf16, 300));
+  Tensor v_cache = to_device(host_random({slots, capacity, kv_heads, dim}, DType::bf16, 301));
+  Tensor q = host_random({many, q_heads, dim}, DType::bf16, 302);
+  Tensor slot = random_ints({many}, 0, slots, 303), pos = random_ints({many}, 0, capacity, 304);
+  pos.data<int32_t>()[0] = int32_t(capacity - 1);
+  Tensor all = poisoned({many, q_heads, dim}, DType::bf16);
+  ops::attention_cached(to_device(q), k_cache, v_cache, dim, slot, pos, 0.1, all);
+  Tensor first = poisoned({few, q_heads, dim}, DType::bf16);
+  ops::attention_cached(to_device(q.slice(0, few)), k_cache, v_cache, dim, slot.slice(0, few), pos.slice(0, few), 0.1,
+                        first);
+  BOOST_TEST(same_bits(first, all.slice(0, few)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
