@@ -69,6 +69,10 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
 void rmsnorm_forward(const Tensor& x, const Tensor& w, double eps, Tensor& y, Tensor& rstd) {
   R1_DISPATCH(y.device(), rmsnorm_forward, x, w, eps, y, rstd);
 }
+void add_rmsnorm_forward(const Tensor& x, const Tensor& y, const Tensor& w, double eps, Tensor& sum, Tensor& normed,
+                         Tensor& rstd) {
+  R1_DISPATCH(normed.device(), add_rmsnorm_forward, x, y, w, eps, sum, normed, rstd);
+}
 void rmsnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& rstd, Tensor& dx, Tensor& dw) {
   R1_DISPATCH(dx.device(), rmsnorm_backward, dy, x, w, rstd, dx, dw);
 }

@@ -6,12 +6,12 @@
 
 #include "kernels/cuda/cuda_column_sums.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
+#include "kernels/cuda/cuda_rmsnorm_row.cuh"
 
 namespace r1::ops::cuda {
 
 namespace {
 
-constexpr int kRowThreads = 256;
 
 template <class X, class W, class Y>
 __global__ void rmsnorm_forward_kernel(const X* x, const W* w, Y* y, float* rstd, int64_t d, float eps) {
@@ -30,44 +30,10 @@ __global__ void rmsnorm_forward_kernel(const X* x, const W* w, Y* y, float* rstd
   for (int64_t j = threadIdx.x; j < d; j += blockDim.x) yr[j] = from_f32<Y>(to_f32(xr[j]) * inv * to_f32(w[j]));
 }
 
-// The same for bf16 x, w and y with d % 8 == 0 and 16-byte aligned rows: eight elements per load.
-__device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
-  const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&raw);
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const float2 f = __bfloat1622float2(h[i]);
-    v[2 * i] = f.x;
-    v[2 * i + 1] = f.y;
-  }
-}
-
+// The same for bf16 x, w and y with d % 8 == 0 and 16-byte aligned rows (cuda_rmsnorm_row.cuh).
 __global__ void rmsnorm_forward_bf16x8_kernel(const bf16_t* x, const bf16_t* w, bf16_t* y, float* rstd, int64_t d,
                                               float eps) {
-  __shared__ float scratch[32];
-  const int64_t row = blockIdx.x, packs = d / 8;
-  const uint4* xr = reinterpret_cast<const uint4*>(x + row * d);
-  const uint4* wp = reinterpret_cast<const uint4*>(w);
-  uint4* yr = reinterpret_cast<uint4*>(y + row * d);
-  float ss = 0.0f;
-  for (int64_t j = threadIdx.x; j < packs; j += blockDim.x) {
-    float v[8];
-    unpack8(xr[j], v);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) ss += v[i] * v[i];
-  }
-  ss = block_sum(ss, scratch);
-  const float inv = 1.0f / sqrtf(ss / float(d) + eps);
-  if (threadIdx.x == 0) rstd[row] = inv;
-  for (int64_t j = threadIdx.x; j < packs; j += blockDim.x) {
-    float v[8], g[8];
-    unpack8(xr[j], v);
-    unpack8(wp[j], g);
-    uint4 out;
-    __nv_bfloat162* o = reinterpret_cast<__nv_bfloat162*>(&out);
-#pragma unroll
-    for (int i = 0; i < 4; ++i) o[i] = __floats2bfloat162_rn(v[2 * i] * inv * g[2 * i], v[2 * i + 1] * inv * g[2 * i + 1]);
-    yr[j] = out;
-  }
+  rmsnorm_row_bf16x8(x, w, y, rstd, d, eps);
 }
 
 // dx_k = r * (w_k dy_k - x_k r^2 / d * sum_j dy_j w_j x_j).

@@ -1,5 +1,5 @@
-// Host RMSNorm kernels: y = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps) per row. Row sums
-// are taken in double. The forward saves rstd per row (same dtype as x) for the backward; the
+// Host RMSNorm kernels: y = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps) per row (also after
+// a residual add: add_rmsnorm_forward, the two ops in sequence here). Row sums are taken in double. The forward saves rstd per row (same dtype as x) for the backward; the
 // backward overwrites dx (parallel over rows) and accumulates dw (parallel over column blocks,
 // rows in order, so the sum is deterministic).
 #include <algorithm>
@@ -41,6 +41,12 @@ void rmsnorm_forward(const Tensor& x, const Tensor& w, double eps, Tensor& y, Te
       for (int64_t j = 0; j < d; ++j) yr[j] = T(double(xr[j]) * inv * double(pw[j]));
     });
   });
+}
+
+void add_rmsnorm_forward(const Tensor& x, const Tensor& y, const Tensor& w, double eps, Tensor& sum, Tensor& normed,
+                         Tensor& rstd) {
+  add(x, y, sum);
+  rmsnorm_forward(sum, w, eps, normed, rstd);
 }
 
 // With r = rstd and y_j = w_j x_j r:  dx_k = r * (w_k dy_k - x_k r^2 / d * sum_j dy_j w_j x_j),

@@ -23,10 +23,9 @@ Tensor DecoderLayer::forward(const Tensor& x, const BatchLayout& batch, LayerAct
   ops::rmsnorm_forward(x, store_.weight(input_norm_), eps_, a.h1, a.rstd1);
   Tensor attn_out = attn_->forward(a.h1, batch, a.attn);  // [N, d]
   a.x2 = Tensor::empty(x.shape(), x.dtype(), x.device());
-  ops::add(x, attn_out, a.x2);
   a.h2 = Tensor::empty(x.shape(), x.dtype(), x.device());
   a.rstd2 = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
-  ops::rmsnorm_forward(a.x2, store_.weight(post_norm_), eps_, a.h2, a.rstd2);
+  ops::add_rmsnorm_forward(x, attn_out, store_.weight(post_norm_), eps_, a.x2, a.h2, a.rstd2);  // x2, norm2(x2)
   Tensor out = ffn_->forward(a.h2, batch, a.ffn);  // [N, d]
   ops::add(out, a.x2, out);
   return out;
@@ -52,8 +51,7 @@ Tensor DecoderLayer::forward_cached(const Tensor& x, const CachedLayout& rows, T
   Tensor h = Tensor::empty(x.shape(), x.dtype(), x.device()), rstd = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
   ops::rmsnorm_forward(x, store_.weight(input_norm_), eps_, h, rstd);
   Tensor x2 = attn_->forward_cached(h, rows, k_cache, v_cache);
-  ops::add(x, x2, x2);
-  ops::rmsnorm_forward(x2, store_.weight(post_norm_), eps_, h, rstd);
+  ops::add_rmsnorm_forward(x, x2, store_.weight(post_norm_), eps_, x2, h, rstd);  // x2 = x + attn, h = norm2(x2)
   BatchLayout no_seqs;  // the FFN needs sequences only for the balance loss, off here
   no_seqs.tokens = n;
   FfnActs scratch;

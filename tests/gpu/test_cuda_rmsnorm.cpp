@@ -1,6 +1,7 @@
 // CUDA RMSNorm against the float64 host version: forward (y, f32 rstd) and backward (dx overwritten,
 // f32 dw accumulated) for f32 and bf16 activations with f32 or bf16 weights, odd and model widths
-// (hidden 1536), and bitwise determinism of the weight gradient.
+// (hidden 1536), and bitwise determinism of the weight gradient; the residual add fused with the
+// forward, bit for bit the add and the norm in sequence.
 #include <tuple>
 
 #include "gpu/cuda_test_support.hpp"
@@ -54,6 +55,35 @@ BOOST_AUTO_TEST_CASE(backward_dx_may_alias_dy) {
   ops::rmsnorm_backward(in_place, to_device(x), to_device(w), rstd, in_place, dw_alias);
   BOOST_TEST(same_bits(in_place, dx));
   BOOST_TEST(same_bits(dw_alias, dw));
+}
+
+BOOST_AUTO_TEST_CASE(fused_add_matches_add_then_norm) {
+  // add_rmsnorm_forward against add followed by rmsnorm_forward on the GPU (bitwise: the fused bf16
+  // kernel and the fallbacks) and against the float64 host ops; the sum may overwrite y.
+  const double eps = 1e-6;
+  for (auto [rows, d] : {std::tuple{1, 8}, {3, 37}, {64, 1536}, {300, 1024}})
+    for (DType dt : {DType::bf16, DType::f32})
+      for (bool into_y : {false, true}) {
+        const std::string label = "rows=" + std::to_string(rows) + " d=" + std::to_string(d) + " " + dtype_name(dt) +
+                                  (into_y ? " sum into y" : "");
+        Tensor x = host_random({rows, d}, dt, 70), y = host_random({rows, d}, dt, 71), w = host_random({d}, dt, 72);
+        Tensor sum_ref = Tensor::empty({rows, d}, DType::f64), y_ref = Tensor::empty({rows, d}, DType::f64);
+        Tensor rstd_ref = Tensor::empty({rows}, DType::f64);
+        ops::add_rmsnorm_forward(as_f64(x), as_f64(y), as_f64(w), eps, sum_ref, y_ref, rstd_ref);
+        const Tensor dx = to_device(x), dw = to_device(w);
+        Tensor plain_sum = poisoned({rows, d}, dt), plain_y = poisoned({rows, d}, dt);
+        Tensor plain_rstd = poisoned({rows}, DType::f32);
+        ops::add(dx, to_device(y), plain_sum);
+        ops::rmsnorm_forward(plain_sum, dw, eps, plain_y, plain_rstd);
+        Tensor dy = to_device(y);
+        Tensor sum = into_y ? dy : poisoned({rows, d}, dt), normed = poisoned({rows, d}, dt);
+        Tensor rstd = poisoned({rows}, DType::f32);
+        ops::add_rmsnorm_forward(dx, dy, dw, eps, sum, normed, rstd);
+        BOOST_TEST(same_bits(sum, plain_sum), "sum " << label);
+        BOOST_TEST(same_bits(normed, plain_y), "normed " << label);
+        BOOST_TEST(same_bits(rstd, plain_rstd), "rstd " << label);
+        expect_close(normed, y_ref, tolerance(dt), "add_rmsnorm " + label);
+      }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
