@@ -141,6 +141,20 @@ BOOST_AUTO_TEST_CASE(grouped_gemm_weight_grad_accumulates) {
     ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), offsets, dw);
     expect_close(dw, ref, 1e-4, std::string("grouped weight grad ") + dtype_name(tc.operands) + "->f32");
   }
+  // 64 experts of uneven sizes (bf16 -> f32: one cuBLAS product per expert), some empty: the host's
+  // values, and the same bits twice.
+  std::vector<int64_t> uneven = {0};
+  for (int64_t g = 0; g < 64; ++g) uneven.push_back(uneven.back() + (g * 37) % 90);
+  const int64_t rows = uneven.back();
+  Tensor dy = host_random({rows, n}, DType::bf16, 23), x = host_random({rows, k}, DType::bf16, 24);
+  Tensor dw0 = host_random({64, n, k}, DType::f32, 25);
+  Tensor ref = as_f64(dw0);
+  ops::grouped_gemm_weight_grad(as_f64(dy), as_f64(x), uneven, ref);
+  Tensor dw = to_device(dw0), again = to_device(dw0);
+  ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), uneven, dw);
+  ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), uneven, again);
+  expect_close(dw, ref, 1e-4, "grouped weight grad over 64 experts");
+  BOOST_TEST(same_bits(dw, again), "grouped weight grad over 64 experts is reproducible");
 }
 
 BOOST_AUTO_TEST_CASE(bias_add_and_grad) {
