@@ -3,8 +3,6 @@
 // rounds it) 16 bytes at a time and normalises the row it just wrote with the plain op's row code
 // (cuda_rmsnorm_row.cuh): one pass instead of two kernels, the same bits. Any other dtype or
 // alignment runs add then rmsnorm_forward.
-#include <type_traits>
-
 #include "kernels/cuda/cuda_ops.hpp"
 #include "kernels/cuda/cuda_rmsnorm_row.cuh"
 
@@ -22,16 +20,12 @@ __global__ void add_rmsnorm_bf16x8_kernel(const bf16_t* x, const bf16_t* y, cons
     float a[8], b[8];
     unpack8(xr[j], a);
     unpack8(yr[j], b);
-    uint4 out;
-    __nv_bfloat162* o = reinterpret_cast<__nv_bfloat162*>(&out);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) o[i] = __floats2bfloat162_rn(a[2 * i] + b[2 * i], a[2 * i + 1] + b[2 * i + 1]);
-    sr[j] = out;
+    for (int i = 0; i < 8; ++i) a[i] += b[i];
+    sr[j] = pack8(a);
   }
   rmsnorm_row_bf16x8(sum, w, normed, rstd, d, eps);  // reads back only this thread's pieces
 }
-
-bool aligned16(const Tensor& t) { return (reinterpret_cast<uintptr_t>(t.raw()) & 15) == 0; }
 
 }  // namespace
 
@@ -47,10 +41,7 @@ void add_rmsnorm_forward(const Tensor& x, const Tensor& y, const Tensor& w, doub
   check_device_numel(op, w, d, "weight");
   check_device_numel(op, rstd, rows, "rstd");
   check_dtype(op, rstd, DType::f32, "rstd");
-  const bool fused = x.dtype() == DType::bf16 && y.dtype() == DType::bf16 && w.dtype() == DType::bf16 &&
-                     sum.dtype() == DType::bf16 && normed.dtype() == DType::bf16 && d % 8 == 0 && aligned16(x) &&
-                     aligned16(y) && aligned16(w) && aligned16(sum) && aligned16(normed);
-  if (!fused) {
+  if (!bf16x8_rows(d, {&x, &y, &w, &sum, &normed})) {
     add(x, y, sum);
     rmsnorm_forward(sum, w, eps, normed, rstd);
     return;

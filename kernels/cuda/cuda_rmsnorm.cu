@@ -1,9 +1,7 @@
 // CUDA RMSNorm: y = x * rstd * w, rstd = 1 / sqrt(mean(x^2) + eps), one block per row with a fixed
-// block reduction (f32; all-bf16 rows of a multiple of 8 read and written 16 bytes at a time). x/y/dy/dx are f32 or bf16, w f32 or bf16, rstd f32, dw f32 (a parameter
-// gradient; accumulated through the deterministic column sums). The backward forms dw before dx, so
-// dx may alias dy.
-#include <type_traits>
-
+// block reduction (f32; all-bf16 rows of a multiple of 8 read and written 16 bytes at a time).
+// x/y/dy/dx are f32 or bf16, w f32 or bf16, rstd f32, dw f32 (a parameter gradient; accumulated
+// through the deterministic column sums). The backward forms dw before dx, so dx may alias dy.
 #include "kernels/cuda/cuda_column_sums.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 #include "kernels/cuda/cuda_rmsnorm_row.cuh"
@@ -77,24 +75,19 @@ void rmsnorm_forward(const Tensor& x, const Tensor& w, double eps, Tensor& y, Te
   check_dtype(op, rstd, DType::f32, "rstd");
   if (rows == 0 || d == 0) return;
   checked_int(rows, op, "rows");
+  if (bf16x8_rows(d, {&x, &w, &y})) {
+    rmsnorm_forward_bf16x8_kernel<<<unsigned(rows), kRowThreads, 0, stream()>>>(
+        static_cast<const bf16_t*>(x.raw()), static_cast<const bf16_t*>(w.raw()), static_cast<bf16_t*>(y.raw()),
+        static_cast<float*>(rstd.raw()), d, float(eps));
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(x, op, "x", [&](auto tx) {
     dispatch_float(w, op, "weight", [&](auto tw) {
       dispatch_float(y, op, "output", [&](auto ty) {
         using X = typename decltype(tx)::type;
         using W = typename decltype(tw)::type;
         using Y = typename decltype(ty)::type;
-        if constexpr (std::is_same_v<X, bf16_t> && std::is_same_v<W, bf16_t> && std::is_same_v<Y, bf16_t>) {
-          const bool aligned = d % 8 == 0 && (reinterpret_cast<uintptr_t>(x.raw()) & 15) == 0 &&
-                               (reinterpret_cast<uintptr_t>(w.raw()) & 15) == 0 &&
-                               (reinterpret_cast<uintptr_t>(y.raw()) & 15) == 0;
-          if (aligned) {
-            rmsnorm_forward_bf16x8_kernel<<<unsigned(rows), kRowThreads, 0, stream()>>>(
-                static_cast<const X*>(x.raw()), static_cast<const W*>(w.raw()), static_cast<Y*>(y.raw()),
-                static_cast<float*>(rstd.raw()), d, float(eps));
-            CUDA_CHECK_LAUNCH();
-            return;
-          }
-        }
         rmsnorm_forward_kernel<<<unsigned(rows), kRowThreads, 0, stream()>>>(
             static_cast<const X*>(x.raw()), static_cast<const W*>(w.raw()), static_cast<Y*>(y.raw()),
             static_cast<float*>(rstd.raw()), d, float(eps));

@@ -1,9 +1,12 @@
 // One row of the bf16 RMSNorm forward, eight elements per 16-byte load, for the calling block (one
-// block per row): shared by rmsnorm_forward (cuda_rmsnorm.cu) and add_rmsnorm_forward
-// (cuda_add_rmsnorm.cu) so the fused op has the same bits as the plain one. Each thread reads only the
-// 16-byte pieces j = threadIdx.x, threadIdx.x + blockDim.x, ... of the row (the fused op writes those
-// same pieces of x just before).
+// block per row), with its pack/unpack helpers and the test for when rows can take that path.
+// Shared by rmsnorm_forward (cuda_rmsnorm.cu) and add_rmsnorm_forward (cuda_add_rmsnorm.cu) so the
+// fused op has the same bits as the plain one. Each thread reads only the 16-byte pieces
+// j = threadIdx.x, threadIdx.x + blockDim.x, ... of the row (the fused op writes those same pieces
+// of x just before).
 #pragma once
+#include <initializer_list>
+
 #include "kernels/cuda/cuda_common.cuh"
 
 namespace r1::ops::cuda {
@@ -18,6 +21,23 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float (&v)[8]) {
     v[2 * i] = f.x;
     v[2 * i + 1] = f.y;
   }
+}
+
+__device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
+  uint4 raw;
+  __nv_bfloat162* h = reinterpret_cast<__nv_bfloat162*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) h[i] = __floats2bfloat162_rn(v[2 * i], v[2 * i + 1]);
+  return raw;
+}
+
+// Whether rows of d elements of these tensors can take the 16-byte path: all bf16, d % 8 == 0,
+// every base address 16-byte aligned.
+inline bool bf16x8_rows(int64_t d, std::initializer_list<const Tensor*> tensors) {
+  if (d % 8 != 0) return false;
+  for (const Tensor* t : tensors)
+    if (t->dtype() != DType::bf16 || (reinterpret_cast<uintptr_t>(t->raw()) & 15) != 0) return false;
+  return true;
 }
 
 // Row blockIdx.x of x [rows, d] (d % 8 == 0, 16-byte aligned): y = x * rstd * w, rstd saved.
@@ -42,11 +62,9 @@ __device__ __forceinline__ void rmsnorm_row_bf16x8(const bf16_t* x, const bf16_t
     float v[8], g[8];
     unpack8(xr[j], v);
     unpack8(wp[j], g);
-    uint4 out;
-    __nv_bfloat162* o = reinterpret_cast<__nv_bfloat162*>(&out);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) o[i] = __floats2bfloat162_rn(v[2 * i] * inv * g[2 * i], v[2 * i + 1] * inv * g[2 * i + 1]);
-    yr[j] = out;
+    for (int i = 0; i < 8; ++i) v[i] = v[i] * inv * g[i];
+    yr[j] = pack8(v);
   }
 }
 

@@ -200,22 +200,21 @@ __global__ void resolve_kernel(NucleusArgs a) {
   const int64_t r = blockIdx.x;
   const RowState& s = a.state[r];
   const double top = double(max_logit(a, r)) / a.temperature;
+  // Segment 2r (the nucleus bin) and 2r + 1 (the draw bins before it), sorted, and their masses.
   const uint64_t* bin_keys = a.sorted + a.begins[2 * r];
-  const int64_t bin_count = a.ends[2 * r] - a.begins[2 * r];
+  const uint64_t* pick_keys = a.sorted + a.begins[2 * r + 1];
+  const int64_t bin_count = a.ends[2 * r] - a.begins[2 * r], pick_count = a.ends[2 * r + 1] - a.begins[2 * r + 1];
   const auto bin_mass = [&](int64_t i) { return key_mass(bin_keys[i], a.id_bits, a.temperature, top); };
+  const auto pick_mass = [&](int64_t i) { return key_mass(pick_keys[i], a.id_bits, a.temperature, top); };
   const Found end = block_find(bin_count, s.nucleus_carry, s.nucleus_target, bin_mass);
   const int64_t nucleus_last = end.index >= 0 ? end.index : bin_count - 1;  // found by construction
   const uint64_t target = pick_target(end.cum, a.uniforms[r]);
   int32_t token = 0;
-  if (target > s.nucleus_carry) {
+  if (target > s.nucleus_carry) {  // in the nucleus bin
     const Found pick = block_find(nucleus_last + 1, s.nucleus_carry, target, bin_mass);
     token = key_id(bin_keys[pick.index >= 0 ? pick.index : nucleus_last], a.id_bits);
   } else {
-    const uint64_t* pick_keys = a.sorted + a.begins[2 * r + 1];
-    const int64_t pick_count = a.ends[2 * r + 1] - a.begins[2 * r + 1];
-    const Found pick = block_find(pick_count, s.pick_carry, target, [&](int64_t i) {
-      return key_mass(pick_keys[i], a.id_bits, a.temperature, top);
-    });
+    const Found pick = block_find(pick_count, s.pick_carry, target, pick_mass);
     token = key_id(pick_keys[pick.index >= 0 ? pick.index : pick_count - 1], a.id_bits);
   }
   if (threadIdx.x == 0) a.tokens[r] = token;
@@ -225,15 +224,8 @@ __global__ void resolve_kernel(NucleusArgs a) {
 
 void sample_nucleus(const float* logits, int64_t rows, int64_t vocab, double temperature, double top_p,
                     const double* uniforms, int32_t* tokens) {
-  NucleusArgs a{};
-  a.logits = logits;
-  a.rows = rows;
-  a.vocab = vocab;
-  a.id_bits = bits_for(vocab);
-  a.temperature = temperature;
-  a.top_p = top_p;
-  a.uniforms = uniforms;
-  a.tokens = tokens;
+  NucleusArgs a{.logits = logits, .rows = rows, .vocab = vocab, .id_bits = bits_for(vocab), .temperature = temperature,
+                .top_p = top_p, .uniforms = uniforms, .tokens = tokens};  // the buffers below
   const int64_t total = rows * vocab;
   DeviceBuffer state(size_t(rows) * sizeof(RowState)), histogram(size_t(rows) * kBins * sizeof(uint64_t));
   DeviceBuffer keys(size_t(total) * sizeof(uint64_t)), sorted(size_t(total) * sizeof(uint64_t));

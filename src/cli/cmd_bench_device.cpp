@@ -21,6 +21,22 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Median seconds of one call of `work` (run `inner` times between two device waits, so launch gaps
+// between calls do not count) over `repeats` timed rounds after `warmup` untimed ones.
+template <class Work>
+double median_seconds(int64_t repeats, int64_t warmup, int inner, Work&& work) {
+  std::vector<double> seconds;
+  for (int64_t r = 0; r < repeats + warmup; ++r) {
+    ComputeRuntime::synchronize_device();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < inner; ++i) work();
+    ComputeRuntime::synchronize_device();
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    if (r >= warmup) seconds.push_back(std::chrono::duration<double>(elapsed).count() / inner);
+  }
+  return median(seconds);
+}
+
 // The products of one decoding step of the Qwen2-1.5B benchmark shape (x [rows, k] times weight
 // [n, k]^T: q/k/v, o, gate/up, down, LM head), each as the weight bytes it reads per second.
 void report_decode_gemms(int rows, int64_t repeats) {
@@ -34,19 +50,11 @@ void report_decode_gemms(int rows, int64_t repeats) {
     Tensor x = Tensor::zeros({rows, s.k}, DType::bf16, Device::cuda);
     Tensor w = Tensor::zeros({s.n, s.k}, DType::bf16, Device::cuda);
     Tensor y = Tensor::empty({rows, s.n}, s.n > 100000 ? DType::f32 : DType::bf16, Device::cuda);
-    constexpr int kInner = 20;  // products between two waits, so launch gaps do not count
-    std::vector<double> seconds;
-    for (int64_t r = 0; r < repeats + 2; ++r) {
-      ComputeRuntime::synchronize_device();
-      auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < kInner; ++i) ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y, 1.0, 0.0);
-      ComputeRuntime::synchronize_device();
-      if (r >= 2) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / kInner);
-    }
-    const double t = median(seconds);
+    const double t =
+        median_seconds(repeats, 2, 20, [&] { ops::gemm(x, ops::Trans::no, w, ops::Trans::yes, y, 1.0, 0.0); });
     char line[256];
-    std::snprintf(line, sizeof line, "bench device: decode GEMM %-7s %d x %lld x %lld: %.1f us, %.0f GB/s of weights", s.name,
-                  rows, (long long)s.n, (long long)s.k, t * 1e6, double(s.n * s.k * 2) / t / 1e9);
+    std::snprintf(line, sizeof line, "bench device: decode GEMM %-7s %d x %lld x %lld: %.1f us, %.0f GB/s of weights",
+                  s.name, rows, (long long)s.n, (long long)s.k, t * 1e6, double(s.n * s.k * 2) / t / 1e9);
     log_line(line);
   }
 }
@@ -65,26 +73,15 @@ int bench_device(const Args& a, const Comm&) {
   Tensor src = host_a.to(dev);
   ops::convert(src, A);
   ops::convert(src, B);
-  std::vector<double> gemm_s, copy_s;
-  for (int64_t r = 0; r < repeats + 3; ++r) {
-    ComputeRuntime::synchronize_device();
-    auto t0 = std::chrono::steady_clock::now();
-    ops::gemm(A, ops::Trans::no, B, ops::Trans::yes, C, 1.0, 0.0);
-    ComputeRuntime::synchronize_device();
-    if (r >= 3) gemm_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  const double gemm_s =
+      median_seconds(repeats, 3, 1, [&] { ops::gemm(A, ops::Trans::no, B, ops::Trans::yes, C, 1.0, 0.0); });
   const int64_t copy_elems = a.get_int("--copy-mb", cuda ? 4096 : 512) * (1 << 20) / 4;
   Tensor x = Tensor::zeros({copy_elems}, DType::f32, dev), y = Tensor::zeros({copy_elems}, DType::f32, dev);
-  for (int64_t r = 0; r < repeats + 3; ++r) {
-    ComputeRuntime::synchronize_device();
-    auto t0 = std::chrono::steady_clock::now();
-    y.copy_from(x);
-    ComputeRuntime::synchronize_device();
-    if (r >= 3) copy_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  if (cuda && a.get("--decode-gemms", "yes") == "yes") report_decode_gemms(int(a.get_int("--decode-rows", 64)), repeats);
-  const double tflops = 2.0 * double(n) * double(n) * double(n) / median(gemm_s) / 1e12;
-  const double gbps = 2.0 * double(copy_elems) * 4 / median(copy_s) / 1e9;
+  const double copy_s = median_seconds(repeats, 3, 1, [&] { y.copy_from(x); });
+  if (cuda && a.get("--decode-gemms", "yes") == "yes")
+    report_decode_gemms(int(a.get_int("--decode-rows", 64)), repeats);
+  const double tflops = 2.0 * double(n) * double(n) * double(n) / gemm_s / 1e12;
+  const double gbps = 2.0 * double(copy_elems) * 4 / copy_s / 1e9;
   char line[256];
   std::snprintf(line, sizeof line, "bench device: %s %s GEMM %lld^3: %.1f TFLOP/s (median of %lld); copy: %.0f GB/s (read + write)",
                 device_name(dev), dtype_name(dt), (long long)n, tflops, (long long)repeats, gbps);
