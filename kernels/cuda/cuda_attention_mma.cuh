@@ -38,8 +38,53 @@ __device__ __forceinline__ void cp_async_16(void* shared, const void* global, bo
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(shared)), "l"(global),
                "r"(valid ? 16 : 0));
 }
+// 4 bytes the same way (through L1: cp.async.ca), for the strided f32 row statistics.
+__device__ __forceinline__ void cp_async_4(void* shared, const void* global, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_address(shared)), "l"(global),
+               "r"(valid ? 4 : 0));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
+
+// Rows [row0, row0 + Rows) (of `valid` present ones) of head `head` of a [tokens, heads, dim] bf16
+// tensor into a [Rows, Pad] shared tile (row stride ld) by cp.async, missing rows and columns >= dim
+// zero-filled by the copies themselves; the caller commits and waits. The Threads threads of the block
+// cover Threads / (Pad / 8) rows per pass at fixed columns, so each copy is a pointer step and one
+// instruction. With `async` false (dim not a multiple of 8 or rows not 16-byte aligned) the
+// synchronous load_head_tile does it instead, which the same wait + barrier publishes.
+template <int Rows, int Pad, int Threads>
+__device__ __forceinline__ void load_tile(bool async, bf16_t* tile, int ld, const bf16_t* src, int64_t row0, int valid,
+                                          int64_t heads, int64_t head, int dim) {
+  if (!async) return load_head_tile(tile, ld, src, row0, Rows, valid, heads, head, dim, Pad);
+  constexpr int kPerRow = Pad / 8, kRowsPerPass = Threads / kPerRow;
+  constexpr int kPasses = (Rows + kRowsPerPass - 1) / kRowsPerPass;
+  static_assert(kRowsPerPass > 0, "a pass must cover at least one row");
+  const int r0 = int(threadIdx.x) / kPerRow, c = (int(threadIdx.x) % kPerRow) * 8;
+  if (r0 >= kRowsPerPass) return;  // threads past the last whole row of a pass
+  const bool column_ok = c < dim;
+  const int step = kRowsPerPass * int(heads) * dim;  // a tile spans < 2^31 elements of the tensor
+  const bf16_t* from = src + ((row0 + r0) * heads + head) * dim + c;
+  bf16_t* to = tile + r0 * ld + c;
+#pragma unroll
+  for (int i = 0; i < kPasses; ++i) {
+    const int r = r0 + i * kRowsPerPass;
+    if (kPasses * kRowsPerPass > Rows && r >= Rows) break;
+    const bool ok = column_ok && r < valid;
+    cp_async_16(to + i * kRowsPerPass * ld, ok ? from + i * step : src, ok);
+  }
+}
+
+// 2^x by the special-function unit alone (ex2.approx.ftz: results below 2^-126 flush to zero, which
+// no probability the kernels accumulate notices); exp2f adds a denormal guard around it.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Kernels that stream tiles through shared memory keep two stages (the next tile's copies fly while
+// the current one is used) when two fit twice per SM, otherwise one (copies then wait for the tile).
+constexpr int pipeline_stages(size_t two_stage_bytes) { return two_stage_bytes <= 113 * 1024 ? 2 : 1; }
 
 // Four 8x8 bf16 matrices from shared memory into fragment registers; this lane supplies the row
 // address `p` (lanes 0-7 the first matrix's rows, 8-15 the second's, ...); Trans transposes each.
@@ -149,6 +194,28 @@ __device__ __forceinline__ void product_abt(float (&c)[N][4], const bf16_t* a, i
   }
 }
 
+// A fragments of rows [r0, r0+16) x all K columns of a row-major tile, to keep in registers.
+template <int K>
+__device__ __forceinline__ void load_a_rows(uint32_t (&a)[K / 16][4], const bf16_t* tile, int ld, int r0) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) load_a(a[kk], tile, ld, r0, kk * 16);
+}
+
+// c[16 x 8N] (+)= A[16 x K] B^T with A held as register fragments and B stored [n][k] in tile b.
+template <int N, int K>
+__device__ __forceinline__ void product_rbt(float (&c)[N][4], const uint32_t (&a)[K / 16][4], const bf16_t* b, int ldb) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) {
+#pragma unroll
+    for (int np = 0; np < N / 2; ++np) {
+      uint32_t fb[4];
+      load_b_nk(fb, b, ldb, np * 16, kk * 16);
+      mma_bf16(c[2 * np], a[kk], fb[0], fb[1]);
+      mma_bf16(c[2 * np + 1], a[kk], fb[2], fb[3]);
+    }
+  }
+}
+
 // c[16 x 8N] += P[16 x 16 KS] B with P given as accumulator fragments p[2 KS][4] and B stored [k][n].
 template <int N, int KS>
 __device__ __forceinline__ void product_pb(float (&c)[N][4], const float (&p)[2 * KS][4], const bf16_t* b, int ldb) {
@@ -183,6 +250,7 @@ struct MmaAttentionArgs {
   int64_t q_heads, kv_heads, group;
   int key_dim, value_dim;
   float scale;
+  bool async_loads;     // tiles move by cp.async (head dims multiples of 8, 16-byte aligned tensors)
 };
 // The fields both directions share, from the checked shape.
 inline MmaAttentionArgs mma_attention_args(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& sh,
@@ -198,6 +266,13 @@ inline MmaAttentionArgs mma_attention_args(const Tensor& q, const Tensor& k, con
   m.value_dim = int(sh.value_dim);
   m.scale = float(scale);
   return m;
+}
+
+// Whether every tensor the kernels read by tiles allows 16-byte cp.async copies of whole rows.
+inline bool tiles_copy_async(const MmaAttentionArgs& m, bool backward) {
+  auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  return m.key_dim % 8 == 0 && m.value_dim % 8 == 0 && aligned(m.q) && aligned(m.k) && aligned(m.v) &&
+         (!backward || aligned(m.dout));
 }
 
 // Calls launch(integral_constant<DK>, integral_constant<DV>) with the smallest compiled variant that

@@ -1,6 +1,6 @@
 // CUDA flash attention (forward and backward) against the float64 host version over packed
 // variable-length causal sequences: MHA with odd head dims and an empty sequence, the benchmark's
-// GQA shape (12 query heads of 128 over 2 kv heads), MLA's Dk 192 / Dv 128, 256-wide heads, a
+// GQA shape (12 query heads of 128 over 2 kv heads), MLA's Dk 192 / Dv 128 and 96 / 64, 256-wide heads, a
 // 1024-token sequence; f32 and bf16 inputs (lse f32); outputs fully written and bitwise reproducible.
 #include <cmath>
 #include <string>
@@ -90,6 +90,7 @@ BOOST_AUTO_TEST_CASE(benchmark_gqa_shape) {
 BOOST_AUTO_TEST_CASE(mla_head_dims) {
   check_attention({"mla 192/128", {0, 129, 200}, 4, 4, 192, 128}, DType::bf16, 300);
   check_attention({"mla 192/128", {0, 64, 97}, 2, 2, 192, 128}, DType::f32, 310);
+  check_attention({"mla 96/64 (MoE benchmark)", {0, 200, 331}, 16, 16, 96, 64}, DType::bf16, 320);
 }
 
 BOOST_AUTO_TEST_CASE(widest_heads) {
