@@ -145,6 +145,15 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
                       double logit_scale, int64_t chunk_rows, Tensor& dh, Tensor& dw) {
   R1_DISPATCH(dh.device(), lm_head_backward, h, w, targets, lse, dlogp, logit_scale, chunk_rows, dh, dw);
 }
+void lm_head_forward_saving(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
+                            int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor& unit_dlogits) {
+  R1_DISPATCH(logp.device(), lm_head_forward_saving, h, w, targets, logit_scale, chunk_rows, logp, lse, entropy,
+              unit_dlogits);
+}
+void lm_head_backward_saved(const Tensor& h, const Tensor& w, const Tensor& unit_dlogits, const Tensor& dlogp,
+                            double logit_scale, Tensor& dh, Tensor& dw) {
+  R1_DISPATCH(dh.device(), lm_head_backward_saved, h, w, unit_dlogits, dlogp, logit_scale, dh, dw);
+}
 
 void scatter_rows(const Tensor& src, const Tensor& rows, Tensor& dst, int64_t dst_col) {
   R1_DISPATCH(dst.device(), scatter_rows, src, rows, dst, dst_col);

@@ -4,6 +4,9 @@
 // The backward recomputes each chunk's logits, turns them into dlogits (in place for f32 operands,
 // into a bf16 copy for bf16 operands, which the two GEMMs need), then dh = dlogits W (overwritten)
 // and dw += dlogits^T h (f32 gradient). h/w share a dtype; targets i32; logp, lse, entropy, dlogp f32.
+// The saving forward also writes softmax - onehot (h's dtype) for every row from the same stats
+// block; the backward from those rows is two GEMMs over all rows at once (dw read and written once)
+// with the per-row factor -logit_scale * dlogp applied to h before and to dh after.
 #include <algorithm>
 #include <vector>
 
@@ -43,9 +46,11 @@ const int32_t* checked_targets(const char* op, const Tensor& targets, int64_t vo
 
 // Row i of the chunk: z = logits[i, :]; lse, logp and entropy of softmax(z). One read of the row for
 // the log-sum-exp: each thread keeps a running max and its sum of exp(z - max) (in double, rescaled
-// when the max grows), then the block combines them in a fixed order. Entropy takes a second read.
+// when the max grows), then the block combines them in a fixed order. Entropy takes a second read, the
+// saved softmax - onehot row (when `saved` is not null) another.
+template <class D>
 __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const int32_t* targets, float* logp,
-                                     float* lse, float* entropy) {
+                                     float* lse, float* entropy, D* saved) {
   __shared__ float scratch_f[32];
   __shared__ double scratch_d[32];
   const int64_t i = blockIdx.x;
@@ -73,6 +78,16 @@ __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const i
     h = block_sum(h, scratch_d);
     if (threadIdx.x == 0) entropy[i] = float(h);
   }
+  if (saved) {
+    const int32_t target = targets[i];
+    const float row_lse_f = float(row_lse);
+    D* u = saved + i * vocab;
+    for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
+      float value = target < 0 ? 0.0f : expf(z[v] - row_lse_f);
+      if (v == target) value -= 1.0f;
+      u[v] = from_f32<D>(value);
+    }
+  }
   if (threadIdx.x == 0) {
     lse[i] = float(row_lse);
     const int32_t target = targets[i];
@@ -98,12 +113,32 @@ __global__ void lm_head_dlogits_kernel(const float* logits, int64_t rows, int64_
   }
 }
 
-}  // namespace
+// dst[n, :] = factor * dlogp[n] * src[n, :]; blocks take rows.
+template <class S, class D>
+__global__ void scale_rows_kernel(const S* src, int64_t rows, int64_t cols, const float* dlogp, float factor, D* dst) {
+  for (int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
+    const float g = factor * dlogp[i];
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) dst[i * cols + j] = from_f32<D>(g * to_f32(src[i * cols + j]));
+  }
+}
 
-void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale, int64_t chunk_rows,
-                     Tensor& logp, Tensor& lse, Tensor& entropy) {
-  const char* op = "lm_head_forward";
+template <class S, class D>
+void scale_rows(const S* src, int64_t rows, int64_t cols, const float* dlogp, float factor, D* dst) {
+  const unsigned blocks = unsigned(std::min<int64_t>(rows, int64_t(multiprocessor_count()) * 16));
+  scale_rows_kernel<<<blocks, 256, 0, stream()>>>(src, rows, cols, dlogp, factor, dst);
+  CUDA_CHECK_LAUNCH();
+}
+
+// Both forward entry points; unit_dlogits null: not saved.
+void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
+                          int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor* unit_dlogits) {
+  const char* op = unit_dlogits ? "lm_head_forward_saving" : "lm_head_forward";
   const LmHeadShape s = check_lm_head(op, h, w, targets, chunk_rows);
+  if (unit_dlogits) {
+    check_device_tensor(op, *unit_dlogits, "unit_dlogits");
+    check_dtype(op, *unit_dlogits, h.dtype(), "unit_dlogits");
+    check_device_numel(op, *unit_dlogits, s.rows * s.vocab, "unit_dlogits");
+  }
   float* plogp = device_ptr<float>(logp, op, "logp");
   float* plse = device_ptr<float>(lse, op, "lse");
   check_device_numel(op, logp, s.rows, "logp");
@@ -129,10 +164,30 @@ void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, do
                      logits.as<void>(), s.vocab, DType::f32, op);
     }
     OpProfileScope phase("lm_head.stats");
-    lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0, plogp + r0,
-                                                                     plse + r0, pent ? pent + r0 : nullptr);
+    float* ent = pent ? pent + r0 : nullptr;
+    if (unit_dlogits && h.dtype() == DType::bf16) {
+      lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(
+          logits.as<float>(), s.vocab, pt + r0, plogp + r0, plse + r0, ent,
+          static_cast<bf16_t*>(unit_dlogits->raw()) + r0 * s.vocab);
+    } else {
+      float* saved = unit_dlogits ? static_cast<float*>(unit_dlogits->raw()) + r0 * s.vocab : nullptr;
+      lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0,
+                                                                       plogp + r0, plse + r0, ent, saved);
+    }
     CUDA_CHECK_LAUNCH();
   }
+}
+
+}  // namespace
+
+void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale, int64_t chunk_rows,
+                     Tensor& logp, Tensor& lse, Tensor& entropy) {
+  lm_head_forward_impl(h, w, targets, logit_scale, chunk_rows, logp, lse, entropy, nullptr);
+}
+
+void lm_head_forward_saving(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
+                            int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor& unit_dlogits) {
+  lm_head_forward_impl(h, w, targets, logit_scale, chunk_rows, logp, lse, entropy, &unit_dlogits);
 }
 
 void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, const Tensor& lse, const Tensor& dlogp,
@@ -185,6 +240,54 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
     gemm_row_major(true, false, s.vocab, s.dim, m, 1.0, dlogits, s.vocab, h_chunk, s.dim, h.dtype(), 1.0, dw.raw(), s.dim,
                    DType::f32, op);
   }
+}
+
+void lm_head_backward_saved(const Tensor& h, const Tensor& w, const Tensor& unit_dlogits, const Tensor& dlogp,
+                            double logit_scale, Tensor& dh, Tensor& dw) {
+  const char* op = "lm_head_backward_saved";
+  check_device_tensor(op, h, "h");
+  check_device_tensor(op, w, "w");
+  check_device_tensor(op, unit_dlogits, "unit_dlogits");
+  R1_CHECK(h.dtype() == w.dtype(), op, ": h ", h.describe(), " and w ", w.describe(), " differ in dtype");
+  check_dtype(op, unit_dlogits, h.dtype(), "unit_dlogits");
+  check_dtype(op, dh, h.dtype(), "dh");
+  check_dtype(op, dw, DType::f32, "dw (a parameter gradient)");
+  const int64_t rows = h.rows(), vocab = w.rows(), dim = h.cols();
+  R1_CHECK(w.cols() == dim, op, ": hidden ", h.describe(), " and head weight ", w.describe(), " differ in width");
+  check_device_numel(op, unit_dlogits, rows * vocab, "unit_dlogits");
+  check_device_numel(op, dh, rows * dim, "dh");
+  check_device_numel(op, dw, vocab * dim, "dw");
+  const float* pdlogp = device_ptr<float>(dlogp, op, "dlogp");
+  check_device_numel(op, dlogp, rows, "dlogp");
+  if (rows == 0) return;
+  const float factor = float(-logit_scale);
+  const size_t hs = dtype_size(h.dtype());
+  // dw += U^T (g * h): the factor goes onto h's rows (the GEMM's reduction runs over rows).
+  DeviceBuffer scaled_h(size_t(rows * dim) * hs);
+  {
+    OpProfileScope phase("lm_head.scale_rows");
+    if (h.dtype() == DType::bf16)
+      scale_rows(static_cast<const bf16_t*>(h.raw()), rows, dim, pdlogp, factor, scaled_h.as<bf16_t>());
+    else
+      scale_rows(static_cast<const float*>(h.raw()), rows, dim, pdlogp, factor, scaled_h.as<float>());
+  }
+  {
+    OpProfileScope phase("lm_head.dw_gemm");
+    gemm_row_major(true, false, vocab, dim, rows, 1.0, unit_dlogits.raw(), vocab, scaled_h.as<void>(), dim, h.dtype(),
+                   1.0, dw.raw(), dim, DType::f32, op);
+  }
+  // dh = g * (U W): f32 product, scaled and rounded once.
+  DeviceBuffer product(size_t(rows * dim) * sizeof(float));
+  {
+    OpProfileScope phase("lm_head.dh_gemm");
+    gemm_row_major(false, false, rows, dim, vocab, 1.0, unit_dlogits.raw(), vocab, w.raw(), dim, h.dtype(), 0.0,
+                   product.as<void>(), dim, DType::f32, op);
+  }
+  OpProfileScope phase("lm_head.scale_rows");
+  if (dh.dtype() == DType::bf16)
+    scale_rows(product.as<float>(), rows, dim, pdlogp, factor, static_cast<bf16_t*>(dh.raw()));
+  else
+    scale_rows(product.as<float>(), rows, dim, pdlogp, factor, static_cast<float*>(dh.raw()));
 }
 
 }  // namespace r1::ops::cuda

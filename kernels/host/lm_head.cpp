@@ -1,7 +1,8 @@
 // Host LM head with softmax cross-entropy, in row chunks: only one [chunk_rows, V] logits buffer
 // exists at a time (never [N, V]). The forward saves log p(target), the log-sum-exp and optionally
 // the entropy; the backward recomputes each chunk's logits from h, w and the saved lse, then forms
-// dh (overwritten) and dw (accumulated) with BLAS.
+// dh (overwritten) and dw (accumulated) with BLAS. The saving variant also keeps softmax - onehot
+// for all rows, from which lm_head_backward_saved forms dh and dw without the logits GEMM.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -35,9 +36,16 @@ LmHeadShape check_lm_head(const char* op, const Tensor& h, const Tensor& w, cons
 
 }  // namespace
 
-void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale, int64_t chunk_rows,
-                     Tensor& logp, Tensor& lse, Tensor& entropy) {
+namespace {
+
+// The forward of both entry points; unit_dlogits undefined: not saved.
+void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
+                          int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor* unit_dlogits) {
   const LmHeadShape s = check_lm_head("lm_head_forward", h, w, targets, chunk_rows);
+  if (unit_dlogits) {
+    check_same_dtype("lm_head_forward_saving", h, *unit_dlogits);
+    check_numel("lm_head_forward_saving", *unit_dlogits, s.rows * s.vocab, "unit_dlogits");
+  }
   check_same_dtype("lm_head_forward", h, logp);
   check_same_dtype("lm_head_forward", h, lse);
   check_numel("lm_head_forward", logp, s.rows, "logp");
@@ -56,6 +64,7 @@ void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, do
     T* plogp = logp.data<T>();
     T* plse = lse.data<T>();
     T* pent = want_entropy ? entropy.data<T>() : nullptr;
+    T* psaved = unit_dlogits ? unit_dlogits->data<T>() : nullptr;
     for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
       const int64_t m = std::min(chunk, s.rows - r0);
       blas_gemm(false, true, m, vocab, s.dim, logit_scale, h.data<T>() + r0 * s.dim, s.dim, w.data<T>(), s.dim, 0.0,
@@ -79,9 +88,26 @@ void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, do
           }
           pent[n] = T(h_sum);
         }
+        if (psaved) {  // softmax - onehot(target); zero rows without a target
+          T* u = psaved + n * vocab;
+          for (int64_t v = 0; v < vocab; ++v) u[v] = pt[n] < 0 ? T(0) : T(std::exp(double(z[v]) - row_lse));
+          if (pt[n] >= 0) u[pt[n]] = T(std::exp(double(z[pt[n]]) - row_lse) - 1.0);
+        }
       });
     }
   });
+}
+
+}  // namespace
+
+void lm_head_forward(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale, int64_t chunk_rows,
+                     Tensor& logp, Tensor& lse, Tensor& entropy) {
+  lm_head_forward_impl(h, w, targets, logit_scale, chunk_rows, logp, lse, entropy, nullptr);
+}
+
+void lm_head_forward_saving(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
+                            int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor& unit_dlogits) {
+  lm_head_forward_impl(h, w, targets, logit_scale, chunk_rows, logp, lse, entropy, &unit_dlogits);
 }
 
 void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, const Tensor& lse, const Tensor& dlogp,
@@ -123,6 +149,38 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
       blas_gemm(false, false, m, dim, vocab, 1.0, pz, vocab, pw, dim, 0.0, dh.data<T>() + r0 * dim, dim);
       blas_gemm(true, false, vocab, dim, m, 1.0, pz, vocab, ph + r0 * dim, dim, 1.0, dw.data<T>(), dim);
     }
+  });
+}
+
+void lm_head_backward_saved(const Tensor& h, const Tensor& w, const Tensor& unit_dlogits, const Tensor& dlogp,
+                            double logit_scale, Tensor& dh, Tensor& dw) {
+  const char* op = "lm_head_backward_saved";
+  check_host(op, h);
+  check_same_dtype(op, h, w);
+  check_same_dtype(op, h, unit_dlogits);
+  check_same_dtype(op, h, dlogp);
+  check_same_dtype(op, h, dh);
+  check_same_dtype(op, h, dw);
+  const int64_t rows = h.rows(), vocab = w.rows(), dim = h.cols();
+  R1_CHECK(w.cols() == dim, op, ": hidden ", h.describe(), " and head weight ", w.describe(), " differ in width");
+  check_numel(op, unit_dlogits, rows * vocab, "unit_dlogits");
+  check_numel(op, dlogp, rows, "dlogp");
+  check_numel(op, dh, rows * dim, "dh");
+  check_numel(op, dw, vocab * dim, "dw");
+  dispatch_float(h, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* ph = h.data<T>();
+    const T* pg = dlogp.data<T>();
+    // dw += U^T (g * h) with g = -logit_scale * dlogp.
+    std::vector<T> scaled(size_t(rows * dim));
+    for (int64_t n = 0; n < rows; ++n)
+      for (int64_t j = 0; j < dim; ++j) scaled[size_t(n * dim + j)] = T(-logit_scale * double(pg[n]) * double(ph[n * dim + j]));
+    blas_gemm(true, false, vocab, dim, rows, 1.0, unit_dlogits.data<T>(), vocab, scaled.data(), dim, 1.0, dw.data<T>(), dim);
+    // dh = g * (U W), row by row.
+    T* pdh = dh.data<T>();
+    blas_gemm(false, false, rows, dim, vocab, 1.0, unit_dlogits.data<T>(), vocab, w.data<T>(), dim, 0.0, pdh, dim);
+    for (int64_t n = 0; n < rows; ++n)
+      for (int64_t j = 0; j < dim; ++j) pdh[n * dim + j] = T(-logit_scale * double(pg[n]) * double(pdh[n * dim + j]));
   });
 }
 

@@ -117,7 +117,14 @@ ModelOutput Model::head(const Tensor& h, ModelActs& acts, WithEntropy entropy, b
   acts.lse = Tensor::empty({n}, stat_dtype_, device_);
   if (entropy == WithEntropy::yes) out.entropy = Tensor::empty({n}, stat_dtype_, device_);
   acts.logit_scale = logit_scale;
-  ops::lm_head_forward(acts.h_normed, lm_head_weight(), acts.targets, logit_scale, chunk, out.logp, acts.lse, out.entropy);
+  if (acts.mode == ForwardMode::train && lm_head_saves_dlogits(n, config_.vocab_size, device_)) {
+    acts.lm_head_saved = Tensor::empty({n, config_.vocab_size}, dtype_, device_);
+    ops::lm_head_forward_saving(acts.h_normed, lm_head_weight(), acts.targets, logit_scale, chunk, out.logp, acts.lse,
+                                out.entropy, acts.lm_head_saved);
+  } else {
+    ops::lm_head_forward(acts.h_normed, lm_head_weight(), acts.targets, logit_scale, chunk, out.logp, acts.lse,
+                         out.entropy);
+  }
 
   if (with_mtp && !mtp_.empty()) {
     // Host copies of tokens/targets to build each depth's shifted inputs.
@@ -181,8 +188,14 @@ Tensor Model::head_backward(ModelActs& acts, const Tensor& dlogp, const std::vec
   const int64_t n = acts.layout.tokens, d = config_.hidden_size, chunk = lm_head_chunk_rows(config_.vocab_size, device_);
   Tensor dh_normed = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_head = lm_head_grad();
-  ops::lm_head_backward(acts.h_normed, lm_head_weight(), acts.targets, acts.lse, dlogp, acts.logit_scale, chunk, dh_normed,
-                        dw_head);
+  if (acts.lm_head_saved.defined()) {
+    ops::lm_head_backward_saved(acts.h_normed, lm_head_weight(), acts.lm_head_saved, dlogp, acts.logit_scale, dh_normed,
+                                dw_head);
+    acts.lm_head_saved = Tensor();  // N x V: freed as soon as it is used
+  } else {
+    ops::lm_head_backward(acts.h_normed, lm_head_weight(), acts.targets, acts.lse, dlogp, acts.logit_scale, chunk,
+                          dh_normed, dw_head);
+  }
   Tensor dh = Tensor::empty({n, d}, dtype_, device_);
   Tensor dw_norm = store_.grad(final_norm_);
   ops::rmsnorm_backward(dh_normed, acts.h_final, store_.weight(final_norm_), acts.final_rstd, dh, dw_norm);

@@ -58,6 +58,7 @@ struct ModelActs {
   Tensor token_ids, targets;       // i32 [N] on the model device
   std::vector<LayerActs> layers;   // one per local layer (train); one reused scratch (inference)
   Tensor h_final, h_normed, final_rstd, lse;
+  Tensor lm_head_saved;            // softmax - onehot [N, V] when the head saves it (lm_head_saves_dlogits)
   std::vector<MtpActs> mtp;
   ForwardMode mode = ForwardMode::train;
   double logit_scale = 1.0;  // of the main head (MTP heads always use 1)

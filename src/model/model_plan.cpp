@@ -212,6 +212,13 @@ int64_t lm_head_chunk_rows(int64_t vocab, Device device) {
   return std::max<int64_t>(1, budget / std::max<int64_t>(1, vocab));
 }
 
+bool lm_head_saves_dlogits(int64_t tokens, int64_t vocab, Device device) {
+  // GPU: softmax - onehot for every row of a micro-batch (bf16) when it fits 3G elements (6 GiB):
+  // the backward then skips the second logits GEMM and the f32 logits traffic, and reads and writes
+  // the f32 head gradient once instead of once per chunk. Host: memory is the ranks' shared RAM.
+  return device == Device::cuda && tokens * vocab <= (int64_t(3) << 30);
+}
+
 int64_t kv_cache_elements_per_position(const ModelConfig& c) {
   if (c.is_mla()) return c.kv_lora_rank + c.qk_rope_head_dim;
   return 2 * c.num_key_value_heads * c.gqa_head_dim();

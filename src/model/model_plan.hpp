@@ -79,6 +79,8 @@ ShardSaved shard_saved(const ModelConfig& c, const ModelShard& shard, int64_t to
 // Rows of the LM head processed at once (Model's rule, here so `r1 plan` counts the same buffer):
 // its [rows, vocab] work buffer fits a per-device budget.
 int64_t lm_head_chunk_rows(int64_t vocab, Device device);
+// Whether a training forward keeps the LM head's softmax - onehot rows [tokens, vocab] for the backward.
+bool lm_head_saves_dlogits(int64_t tokens, int64_t vocab, Device device);
 
 // Cached elements per position per decoder layer: MLA kv_lora_rank + qk_rope_head_dim (latent and
 // rotary key); GQA 2 * num_key_value_heads * head_dim.

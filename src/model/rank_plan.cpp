@@ -27,8 +27,11 @@ StageMemory stage_memory(const ModelConfig& c, const GridLayout& grid, const Mod
     m.activations_per_micro_batch = m.saved.total().bytes(p);
     m.in_flight = std::min(grid.pp - stage, step.micro_batches);
     m.activations = m.in_flight * m.activations_per_micro_batch;
-    if (shard.has_head)
+    if (shard.has_head) {
       m.lm_head_buffer = std::min(lm_head_chunk_rows(c.vocab_size, p.device), step.tokens_per_micro_batch) * c.vocab_size * p.lm_head_logit;
+      if (lm_head_saves_dlogits(step.tokens_per_micro_batch, c.vocab_size, p.device))
+        m.lm_head_buffer += step.tokens_per_micro_batch * c.vocab_size * p.activation;  // softmax - onehot rows
+    }
     // Optimizer-side state (master weights + moments) of each tensor sharded over its replicas.
     const int64_t expert_replicas = grid.dp / grid.ep;
     auto sharded = [&](int64_t bytes_per_param) {

@@ -35,7 +35,7 @@ struct StageMemory {
   int64_t rope_tables = 0;      // cos/sin [max_position_embeddings, rope_dim / 2] per model
   ShardSaved saved;             // per micro-batch
   int64_t activations_per_micro_batch = 0, in_flight = 0, activations = 0;
-  int64_t lm_head_buffer = 0;   // the LM head's [chunk_rows, vocab] work buffer(s), last stage
+  int64_t lm_head_buffer = 0;   // the LM head's [chunk_rows, vocab] work buffer(s) and saved rows, last stage
   int64_t kv_cache = 0;
   int64_t static_bytes() const { return compute_weights + master_weights + grads + optimizer + reference_model + rope_tables; }
   int64_t training_peak() const { return static_bytes() + activations + lm_head_buffer; }

@@ -1,7 +1,8 @@
 // CUDA chunked LM head against the float64 host version: log p(target), lse and entropy (or no
 // entropy), rows without a target, chunk sizes that do and do not divide the rows, the Qwen2 vocabulary
 // (151936) with a few rows; the backward's dh (overwritten) and f32 dw (accumulated) for f32 and bf16
-// operands; reproducible bits.
+// operands; reproducible bits. The same for the saving forward (softmax - onehot rows) and the
+// backward from those rows.
 #include <tuple>
 
 #include "gpu/cuda_test_support.hpp"
@@ -58,6 +59,59 @@ BOOST_AUTO_TEST_CASE(forward_and_backward_match_float64) {
         ops::lm_head_backward(dh_in, dw_in, targets, lse, to_device(dlogp), logit_scale, chunk, dh2, dw2);
         BOOST_TEST((same_bits(dh, dh2) && same_bits(dw, dw2)), "lm_head backward is reproducible " << label);
       }
+}
+
+// The saving forward's softmax - onehot rows and the backward from them against the float64 host
+// (its saved rows, and dh / dw of the recomputing backward), and reproducible.
+BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_float64) {
+  for (auto [rows, dim, vocab] : {std::tuple{1, 8, 5}, {40, 96, 3001}, {5, 128, 151936}})
+    for (DType dt : {DType::f32, DType::bf16}) {
+      const std::string label = "rows=" + std::to_string(rows) + " V=" + std::to_string(vocab) + " " + dtype_name(dt);
+      const double logit_scale = 0.8;
+      const int64_t chunk = 16;
+      Tensor h = host_random({rows, dim}, dt, 120), w = host_random({vocab, dim}, dt, 121, 0.3);
+      Tensor targets = random_ints({rows}, 0, vocab, 122);
+      if (rows > 2) targets.data<int32_t>()[1] = -1;
+      Tensor logp_ref = Tensor::empty({rows}, DType::f64), lse_ref = Tensor::empty({rows}, DType::f64), none;
+      Tensor saved_ref = Tensor::empty({rows, vocab}, DType::f64);
+      ops::lm_head_forward_saving(as_f64(h), as_f64(w), targets, logit_scale, chunk, logp_ref, lse_ref, none, saved_ref);
+      Tensor dlogp = random_tensor({rows}, DType::f32, 123);
+      Tensor dw0 = random_tensor({vocab, dim}, DType::f32, 124, 1e-6);
+      Tensor dh_ref = Tensor::empty({rows, dim}, DType::f64), dw_ref = as_f64(dw0);
+      ops::lm_head_backward(as_f64(h), as_f64(w), targets, lse_ref, as_f64(dlogp), logit_scale, chunk, dh_ref, dw_ref);
+
+      const Tensor dh_in = to_device(h), dw_in = to_device(w), dtargets = to_device(targets), ddlogp = to_device(dlogp);
+      auto run = [&](Tensor& logp, Tensor& lse, Tensor& saved, Tensor& dh, Tensor& dw) {
+        logp = poisoned({rows}, DType::f32);
+        lse = poisoned({rows}, DType::f32);
+        saved = poisoned({rows, vocab}, dt);
+        Tensor no_entropy;
+        ops::lm_head_forward_saving(dh_in, dw_in, dtargets, logit_scale, chunk, logp, lse, no_entropy, saved);
+        dh = poisoned({rows, dim}, dt);
+        dw = to_device(dw0);
+        ops::lm_head_backward_saved(dh_in, dw_in, saved, ddlogp, logit_scale, dh, dw);
+      };
+      Tensor logp, lse, saved, dh, dw;
+      run(logp, lse, saved, dh, dw);
+      const double tol = tolerance(dt == DType::bf16 ? DType::bf16 : DType::f32);
+      expect_close(logp, logp_ref, tol, "lm_head saving logp " + label);
+      expect_close(lse, lse_ref, tol, "lm_head saving lse " + label);
+      expect_close(saved, saved_ref, tol, "lm_head saved softmax - onehot " + label);
+      expect_close(dh, dh_ref, tol, "lm_head saved dh " + label);
+      auto got = to_f64_vector(dw), ref = to_f64_vector(dw_ref), start = to_f64_vector(dw0);
+      for (size_t i = 0; i < got.size(); ++i) {
+        got[i] -= start[i];
+        ref[i] -= start[i];
+      }
+      BOOST_TEST(all_finite(got), "lm_head saved dw finite " << label);
+      const double err = rel_error(got, ref);
+      BOOST_TEST(err < tol, "lm_head saved dw increment " << label << ": relative error " << err);
+
+      Tensor logp2, lse2, saved2, dh2, dw2;
+      run(logp2, lse2, saved2, dh2, dw2);
+      BOOST_TEST((same_bits(saved, saved2) && same_bits(dh, dh2) && same_bits(dw, dw2)),
+                 "lm_head saved path is reproducible " << label);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

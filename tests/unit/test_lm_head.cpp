@@ -1,6 +1,7 @@
 // Chunked LM head with softmax cross-entropy: logp / lse / entropy against a naive float64
 // full-logits reference, independence from the chunk size, ignored targets, logit_scale, and the
-// backward (dh, dw) against central finite differences of L = sum(r * logp) in float64.
+// backward (dh, dw) against central finite differences of L = sum(r * logp) in float64, both the
+// recomputing backward and the one from the saving forward's softmax - onehot rows.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -162,6 +163,52 @@ BOOST_AUTO_TEST_CASE(backward_matches_finite_differences) {
     Tensor dw = random_tensor({v, d}, DType::f64, 26);  // accumulated into
     Tensor dw0 = dw.clone();
     ops::lm_head_backward(h, w, targets, o.lse, r, scale, 3, dh, dw);
+    ops::axpy(-1.0, dw0, dw);
+    auto gh = check_gradient(h, loss, dh, n * d);
+    auto gw = check_gradient(w, loss, dw, v * d);
+    BOOST_TEST(gh.rel_error < 1e-7, "scale=" << scale << " dh err=" << gh.rel_error);
+    BOOST_TEST(gw.rel_error < 1e-7, "scale=" << scale << " dw err=" << gw.rel_error);
+  }
+}
+
+// The saving forward and the backward from its softmax - onehot rows: the same forward outputs, the
+// saved rows by their definition, and dh / dw against finite differences (the recompute path's test).
+BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_finite_differences) {
+  const int64_t n = 7, v = 9, d = 4;
+  Tensor targets = make_targets(n, v, 51);
+  for (double scale : {1.0, 0.7}) {
+    Tensor h = random_tensor({n, d}, DType::f64, 52), w = random_tensor({v, d}, DType::f64, 53);
+    Tensor r = random_tensor({n}, DType::f64, 54);
+    auto loss = [&]() {
+      auto o = head_forward(h, w, targets, scale, 3, false);
+      auto lp = to_f64_vector(o.logp), rv = to_f64_vector(r);
+      double l = 0;
+      for (int64_t i = 0; i < n; ++i) l += rv[size_t(i)] * lp[size_t(i)];
+      return l;
+    };
+    auto plain = head_forward(h, w, targets, scale, 3);
+    HeadOutputs o{Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64)};
+    Tensor saved = random_tensor({n, v}, DType::f64, 55);  // overwritten
+    ops::lm_head_forward_saving(h, w, targets, scale, 3, o.logp, o.lse, o.entropy, saved);
+    BOOST_TEST(rel_error(o.logp, plain.logp) < 1e-15);
+    BOOST_TEST(rel_error(o.lse, plain.lse) < 1e-15);
+    BOOST_TEST(rel_error(o.entropy, plain.entropy) < 1e-15);
+    const auto u = to_f64_vector(saved), lse = to_f64_vector(o.lse), hv = to_f64_vector(h), wv = to_f64_vector(w);
+    const int32_t* t = targets.data<int32_t>();
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < v; ++j) {
+        double z = 0;
+        for (int64_t p = 0; p < d; ++p) z += hv[size_t(i * d + p)] * wv[size_t(j * d + p)];
+        const double want = t[i] < 0 ? 0.0 : std::exp(scale * z - lse[size_t(i)]) - (j == t[i] ? 1.0 : 0.0);
+        worst = std::max(worst, std::abs(u[size_t(i * v + j)] - want));
+      }
+    BOOST_TEST(worst < 1e-14, "saved softmax - onehot, worst difference " << worst);
+
+    Tensor dh = random_tensor({n, d}, DType::f64, 56);  // overwritten
+    Tensor dw = random_tensor({v, d}, DType::f64, 57);  // accumulated into
+    Tensor dw0 = dw.clone();
+    ops::lm_head_backward_saved(h, w, saved, r, scale, dh, dw);
     ops::axpy(-1.0, dw0, dw);
     auto gh = check_gradient(h, loss, dh, n * d);
     auto gw = check_gradient(w, loss, dw, v * d);
