@@ -44,10 +44,23 @@ const int32_t* checked_targets(const char* op, const Tensor& targets, int64_t vo
   return holder.as<int32_t>();
 }
 
+// Four consecutive values of a row, converted (8-byte bf16 or 16-byte f32 stores).
+__device__ __forceinline__ void store4(bf16_t* p, float a, float b, float c, float d) {
+  const __nv_bfloat162 lo = __floats2bfloat162_rn(a, b), hi = __floats2bfloat162_rn(c, d);
+  uint2 packed;
+  packed.x = *reinterpret_cast<const uint32_t*>(&lo);
+  packed.y = *reinterpret_cast<const uint32_t*>(&hi);
+  *reinterpret_cast<uint2*>(p) = packed;
+}
+__device__ __forceinline__ void store4(float* p, float a, float b, float c, float d) {
+  *reinterpret_cast<float4*>(p) = make_float4(a, b, c, d);
+}
+
 // Row i of the chunk: z = logits[i, :]; lse, logp and entropy of softmax(z). One read of the row for
 // the log-sum-exp: each thread keeps a running max and its sum of exp(z - max) (in double, rescaled
 // when the max grows), then the block combines them in a fixed order. Entropy takes a second read, the
-// saved softmax - onehot row (when `saved` is not null) another.
+// saved softmax - onehot row (when `saved` is not null) another. Rows of a multiple of 4 values (16-byte
+// aligned) are read four at a time.
 template <class D>
 __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const int32_t* targets, float* logp,
                                      float* lse, float* entropy, D* saved) {
@@ -55,15 +68,31 @@ __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const i
   __shared__ double scratch_d[32];
   const int64_t i = blockIdx.x;
   const float* z = logits + i * vocab;
+  D* u = saved ? saved + i * vocab : nullptr;
+  const bool by_four = vocab % 4 == 0 && reinterpret_cast<uintptr_t>(z) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(u) % (4 * sizeof(D)) == 0;
+  const int quads = by_four ? int(vocab / 4) : 0;
+  const float4* z4 = reinterpret_cast<const float4*>(z);
   float thread_max = -INFINITY;
   double thread_sum = 0;
-  for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
-    const float x = z[v];
-    if (x > thread_max) {
-      thread_sum = thread_max == -INFINITY ? 0.0 : thread_sum * exp(double(thread_max) - double(x));
-      thread_max = x;
+  auto raise_max = [&](float x) {  // rescale the running sum to a larger maximum x
+    thread_sum = thread_max == -INFINITY ? 0.0 : thread_sum * exp(double(thread_max) - double(x));
+    thread_max = x;
+  };
+  if (by_four) {
+    for (int q = threadIdx.x; q < quads; q += blockDim.x) {
+      const float4 x = z4[q];
+      const float top = fmaxf(fmaxf(x.x, x.y), fmaxf(x.z, x.w));
+      if (top > thread_max) raise_max(top);
+      thread_sum += double((expf(x.x - thread_max) + expf(x.y - thread_max)) +
+                           (expf(x.z - thread_max) + expf(x.w - thread_max)));
     }
-    thread_sum += double(expf(x - thread_max));
+  } else {
+    for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
+      const float x = z[v];
+      if (x > thread_max) raise_max(x);
+      thread_sum += double(expf(x - thread_max));
+    }
   }
   const float max_z = block_max(thread_max, scratch_f);
   const double scaled = thread_max == -INFINITY ? 0.0 : thread_sum * exp(double(thread_max) - double(max_z));
@@ -78,19 +107,25 @@ __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const i
     h = block_sum(h, scratch_d);
     if (threadIdx.x == 0) entropy[i] = float(h);
   }
-  if (saved) {
-    const int32_t target = targets[i];
+  const int32_t target = targets[i];
+  if (u) {  // softmax - onehot(target); zeros without a target
     const float row_lse_f = float(row_lse);
-    D* u = saved + i * vocab;
-    for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
-      float value = target < 0 ? 0.0f : expf(z[v] - row_lse_f);
-      if (v == target) value -= 1.0f;
-      u[v] = from_f32<D>(value);
+    auto unit = [&](float x, int64_t v) {
+      if (target < 0) return 0.0f;
+      return expf(x - row_lse_f) - (v == target ? 1.0f : 0.0f);
+    };
+    if (by_four) {
+      for (int q = threadIdx.x; q < quads; q += blockDim.x) {
+        const float4 x = z4[q];
+        const int64_t v = 4 * int64_t(q);
+        store4(u + v, unit(x.x, v), unit(x.y, v + 1), unit(x.z, v + 2), unit(x.w, v + 3));
+      }
+    } else {
+      for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) u[v] = from_f32<D>(unit(z[v], v));
     }
   }
   if (threadIdx.x == 0) {
     lse[i] = float(row_lse);
-    const int32_t target = targets[i];
     logp[i] = target < 0 ? 0.0f : float(double(z[target]) - row_lse);
   }
 }
