@@ -46,18 +46,23 @@ Tensor DecoderLayer::backward(const Tensor& dy, const BatchLayout& batch, LayerA
   return dx;
 }
 
-Tensor DecoderLayer::forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const {
-  const int64_t n = x.rows();
-  Tensor h = Tensor::empty(x.shape(), x.dtype(), x.device()), rstd = Tensor::empty({n}, stat_dtype_for(x.dtype()), x.device());
-  ops::rmsnorm_forward(x, store_.weight(input_norm_), eps_, h, rstd);
+DecoderLayer::ResidualSum DecoderLayer::forward_cached(const ResidualSum& x, const CachedLayout& rows, Tensor& k_cache,
+                                                       Tensor& v_cache) const {
+  const Tensor& residual = x.residual;
+  const int64_t n = residual.rows();
+  Tensor h = Tensor::empty(residual.shape(), residual.dtype(), residual.device());
+  Tensor rstd = Tensor::empty({n}, stat_dtype_for(residual.dtype()), residual.device());
+  Tensor x_sum = x.delta.defined() ? x.delta : residual;  // the layer input (a sum: in the delta's buffer)
+  if (x.delta.defined())
+    ops::add_rmsnorm_forward(residual, x.delta, store_.weight(input_norm_), eps_, x_sum, h, rstd);
+  else
+    ops::rmsnorm_forward(residual, store_.weight(input_norm_), eps_, h, rstd);
   Tensor x2 = attn_->forward_cached(h, rows, k_cache, v_cache);
-  ops::add_rmsnorm_forward(x, x2, store_.weight(post_norm_), eps_, x2, h, rstd);  // x2 = x + attn, h = norm2(x2)
+  ops::add_rmsnorm_forward(x_sum, x2, store_.weight(post_norm_), eps_, x2, h, rstd);  // x2 = x + attn, h = norm2(x2)
   BatchLayout no_seqs;  // the FFN needs sequences only for the balance loss, off here
   no_seqs.tokens = n;
   FfnActs scratch;
-  Tensor out = ffn_->forward(h, no_seqs, scratch);
-  ops::add(out, x2, out);
-  return out;
+  return {x2, ffn_->forward(h, no_seqs, scratch)};  // out = x2 + ffn(h), added by the next norm
 }
 
 }  // namespace r1

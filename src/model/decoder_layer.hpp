@@ -21,7 +21,13 @@ class DecoderLayer {
                const RopeTables& rope, ExpertRange experts, TensorComm* ep = nullptr);
   Tensor forward(const Tensor& x, const BatchLayout& batch, LayerActs& acts) const;
   Tensor backward(const Tensor& dy, const BatchLayout& batch, LayerActs& acts) const;  // returns dx
-  Tensor forward_cached(const Tensor& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const;
+  // Generation's forward over cached keys/values. Input and output are each a residual and a delta
+  // whose sum is the hidden state (delta undefined: the residual alone): the sum is formed inside the
+  // next RMSNorm (add_rmsnorm_forward, the same bits as adding first), one pass fewer per layer.
+  struct ResidualSum {
+    Tensor residual, delta;
+  };
+  ResidualSum forward_cached(const ResidualSum& x, const CachedLayout& rows, Tensor& k_cache, Tensor& v_cache) const;
   const Attention& attention() const { return *attn_; }
   const FeedForward& ffn() const { return *ffn_; }
 

@@ -318,10 +318,19 @@ Tensor Model::forward_cached(const Tensor& tokens, const CachedLayout& layout, K
     h = Tensor::empty({n, config_.hidden_size}, dtype_, device_);
     ops::embedding_forward(tokens, store_.weight(embed_), h);
   }
-  for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward_cached(h, layout, cache.keys[i], cache.values[i]);
-  if (!shard_.has_head) return h;
-  Tensor normed = Tensor::empty(h.shape(), dtype_, device_), rstd = Tensor::empty({n}, stat_dtype_, device_);
-  ops::rmsnorm_forward(h, store_.weight(final_norm_), config_.rms_norm_eps, normed, rstd);
+  DecoderLayer::ResidualSum x{h, Tensor()};
+  for (size_t i = 0; i < layers_.size(); ++i) x = layers_[i]->forward_cached(x, layout, cache.keys[i], cache.values[i]);
+  Tensor sum = x.delta;  // the last layer's output, formed in the delta's buffer
+  if (!shard_.has_head) {
+    if (!x.delta.defined()) return x.residual;
+    ops::add(x.residual, x.delta, sum);
+    return sum;
+  }
+  Tensor normed = Tensor::empty(x.residual.shape(), dtype_, device_), rstd = Tensor::empty({n}, stat_dtype_, device_);
+  if (x.delta.defined())
+    ops::add_rmsnorm_forward(x.residual, x.delta, store_.weight(final_norm_), config_.rms_norm_eps, sum, normed, rstd);
+  else
+    ops::rmsnorm_forward(x.residual, store_.weight(final_norm_), config_.rms_norm_eps, normed, rstd);
   return normed;
 }
 
