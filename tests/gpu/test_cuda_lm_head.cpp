@@ -3,6 +3,7 @@
 // (151936) with a few rows; the backward's dh (overwritten) and f32 dw (accumulated) for f32 and bf16
 // operands; reproducible bits. The same for the saving forward (softmax - onehot rows) and the
 // backward from those rows.
+#include <string>
 #include <tuple>
 
 #include "gpu/cuda_test_support.hpp"
@@ -10,6 +11,21 @@
 using namespace r1;
 using namespace r1::test;
 using namespace r1::test::gpu;
+
+namespace {
+// The accumulated part of a gradient (its start value would hide errors) against the reference's.
+void expect_increment_close(const Tensor& got_total, const Tensor& ref_total, const Tensor& start_value, double tol,
+                            const std::string& what) {
+  auto got = to_f64_vector(got_total), ref = to_f64_vector(ref_total), start = to_f64_vector(start_value);
+  for (size_t i = 0; i < got.size(); ++i) {
+    got[i] -= start[i];
+    ref[i] -= start[i];
+  }
+  BOOST_TEST(all_finite(got), what << ": finite");
+  const double err = rel_error(got, ref);
+  BOOST_TEST(err < tol, what << ": relative error " << err);
+}
+}  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(test_cuda_lm_head, CudaFixture)
 
@@ -45,15 +61,7 @@ BOOST_AUTO_TEST_CASE(forward_and_backward_match_float64) {
         Tensor dh = poisoned({rows, dim}, dt), dw = to_device(dw0);
         ops::lm_head_backward(dh_in, dw_in, targets, lse, to_device(dlogp), logit_scale, chunk, dh, dw);
         expect_close(dh, dh_ref, tol, "lm_head dh " + label);
-        // dw: compare the accumulated part only (the start value would hide errors)
-        auto got = to_f64_vector(dw), ref = to_f64_vector(dw_ref), start = to_f64_vector(dw0);
-        for (size_t i = 0; i < got.size(); ++i) {
-          got[i] -= start[i];
-          ref[i] -= start[i];
-        }
-        BOOST_TEST(all_finite(got), "lm_head dw finite " << label);
-        const double err = rel_error(got, ref);
-        BOOST_TEST(err < tol, "lm_head dw increment " << label << ": relative error " << err);
+        expect_increment_close(dw, dw_ref, dw0, tol, "lm_head dw increment " + label);
 
         Tensor dh2 = poisoned({rows, dim}, dt), dw2 = to_device(dw0);
         ops::lm_head_backward(dh_in, dw_in, targets, lse, to_device(dlogp), logit_scale, chunk, dh2, dw2);
@@ -98,14 +106,7 @@ BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_float64) {
       expect_close(lse, lse_ref, tol, "lm_head saving lse " + label);
       expect_close(saved, saved_ref, tol, "lm_head saved softmax - onehot " + label);
       expect_close(dh, dh_ref, tol, "lm_head saved dh " + label);
-      auto got = to_f64_vector(dw), ref = to_f64_vector(dw_ref), start = to_f64_vector(dw0);
-      for (size_t i = 0; i < got.size(); ++i) {
-        got[i] -= start[i];
-        ref[i] -= start[i];
-      }
-      BOOST_TEST(all_finite(got), "lm_head saved dw finite " << label);
-      const double err = rel_error(got, ref);
-      BOOST_TEST(err < tol, "lm_head saved dw increment " << label << ": relative error " << err);
+      expect_increment_close(dw, dw_ref, dw0, tol, "lm_head saved dw increment " + label);
 
       Tensor logp2, lse2, saved2, dh2, dw2;
       run(logp2, lse2, saved2, dh2, dw2);

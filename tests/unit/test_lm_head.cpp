@@ -56,6 +56,15 @@ NaiveHead naive_head(const Tensor& h, const Tensor& w, const Tensor& targets, do
   return out;
 }
 
+// L = sum(r * logp) of the chunked forward (chunks of 3), the loss the finite differences probe.
+double weighted_logp(const Tensor& h, const Tensor& w, const Tensor& targets, double scale, const Tensor& r) {
+  auto o = head_forward(h, w, targets, scale, 3, false);
+  auto lp = to_f64_vector(o.logp), rv = to_f64_vector(r);
+  double l = 0;
+  for (size_t i = 0; i < lp.size(); ++i) l += rv[i] * lp[i];
+  return l;
+}
+
 // Targets in [0, V) with rows 2 and 6 ignored (-1).
 Tensor make_targets(int64_t n, int64_t v, uint64_t seed) {
   Tensor t = random_ints({n}, 0, v, seed);
@@ -151,13 +160,7 @@ BOOST_AUTO_TEST_CASE(backward_matches_finite_differences) {
   for (double scale : {1.0, 0.7}) {
     Tensor h = random_tensor({n, d}, DType::f64, 22), w = random_tensor({v, d}, DType::f64, 23);
     Tensor r = random_tensor({n}, DType::f64, 24);
-    auto loss = [&]() {
-      auto o = head_forward(h, w, targets, scale, 3, false);
-      auto lp = to_f64_vector(o.logp), rv = to_f64_vector(r);
-      double l = 0;
-      for (int64_t i = 0; i < n; ++i) l += rv[size_t(i)] * lp[size_t(i)];
-      return l;
-    };
+    auto loss = [&]() { return weighted_logp(h, w, targets, scale, r); };
     auto o = head_forward(h, w, targets, scale, 3);
     Tensor dh = random_tensor({n, d}, DType::f64, 25);  // overwritten
     Tensor dw = random_tensor({v, d}, DType::f64, 26);  // accumulated into
@@ -179,13 +182,7 @@ BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_finite_differences) {
   for (double scale : {1.0, 0.7}) {
     Tensor h = random_tensor({n, d}, DType::f64, 52), w = random_tensor({v, d}, DType::f64, 53);
     Tensor r = random_tensor({n}, DType::f64, 54);
-    auto loss = [&]() {
-      auto o = head_forward(h, w, targets, scale, 3, false);
-      auto lp = to_f64_vector(o.logp), rv = to_f64_vector(r);
-      double l = 0;
-      for (int64_t i = 0; i < n; ++i) l += rv[size_t(i)] * lp[size_t(i)];
-      return l;
-    };
+    auto loss = [&]() { return weighted_logp(h, w, targets, scale, r); };
     auto plain = head_forward(h, w, targets, scale, 3);
     HeadOutputs o{Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64)};
     Tensor saved = random_tensor({n, v}, DType::f64, 55);  // overwritten
