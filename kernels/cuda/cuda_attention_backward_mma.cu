@@ -17,7 +17,8 @@ namespace r1::ops::cuda {
 
 namespace {
 
-constexpr int kWarps = 4, kThreads = kWarps * 32, kTile = 64;  // rows per block tile (keys in pass 1, queries in pass 2), both passes
+// Rows per block tile (keys in pass 1, queries in pass 2), both passes.
+constexpr int kWarps = 4, kThreads = kWarps * 32, kTile = 64;
 
 struct BackwardMmaArgs {
   MmaAttentionArgs a;
@@ -28,9 +29,9 @@ struct BackwardMmaArgs {
 template <int DK, int DV>
 struct DkDvLayout {
   static constexpr int ldk = DK + 8, ldv = DV + 8;
-  static constexpr size_t k = 0, v = k + size_t(kTile) * ldk, stages = v + size_t(kTile) * ldv;  // bf16 elements
+  static constexpr size_t k = 0, v = k + size_t(kTile) * ldk, stages = v + size_t(kTile) * ldv;   // bf16 elements
   static constexpr size_t q = 0, dout = size_t(kTile) * ldk, stage = dout + size_t(kTile) * ldv;  // within a stage
-  static constexpr size_t stage_stats = 2 * kTile * sizeof(float);                            // lse, D per stage
+  static constexpr size_t stage_stats = 2 * kTile * sizeof(float);                                // lse, D per stage
   static constexpr int stage_count = pipeline_stages((stages + 2 * stage) * sizeof(bf16_t) + 2 * stage_stats);
   static constexpr size_t stats = (stages + stage_count * stage) * sizeof(bf16_t);  // byte offset of the f32 part
   static constexpr size_t bytes = stats + stage_count * stage_stats;
@@ -70,9 +71,10 @@ __global__ void __launch_bounds__(kThreads) attention_dkdv_mma_kernel(BackwardMm
     const int64_t head = kv_head * a.group + step / q_tiles;
     const int q0 = k0 + (step % q_tiles) * kTile, valid = seq_len - q0;
     bf16_t* stage = stage_of(step);
-    load_tile<kTile, DK, kThreads>(a.async_loads, stage + L::q, L::ldk, a.q, seq_begin + q0, valid, a.q_heads, head, a.key_dim);
-    load_tile<kTile, DV, kThreads>(a.async_loads, stage + L::dout, L::ldv, a.dout, seq_begin + q0, valid, a.q_heads, head,
-                         a.value_dim);
+    load_tile<kTile, DK, kThreads>(a.async_loads, stage + L::q, L::ldk, a.q, seq_begin + q0, valid, a.q_heads, head,
+                                   a.key_dim);
+    load_tile<kTile, DV, kThreads>(a.async_loads, stage + L::dout, L::ldv, a.dout, seq_begin + q0, valid, a.q_heads,
+                                   head, a.value_dim);
     float* stats = stats_of(step);
     for (int r = threadIdx.x; r < kTile; r += kThreads) {
       const bool ok = r < valid;
@@ -81,8 +83,10 @@ __global__ void __launch_bounds__(kThreads) attention_dkdv_mma_kernel(BackwardMm
       cp_async_4(stats + kTile + r, ok ? a.delta + at : a.delta, ok);
     }
   };
-  load_tile<kTile, DK, kThreads>(a.async_loads, sk, L::ldk, a.k, seq_begin + k0, k_rows, a.kv_heads, kv_head, a.key_dim);
-  load_tile<kTile, DV, kThreads>(a.async_loads, sv, L::ldv, a.v, seq_begin + k0, k_rows, a.kv_heads, kv_head, a.value_dim);
+  load_tile<kTile, DK, kThreads>(a.async_loads, sk, L::ldk, a.k, seq_begin + k0, k_rows, a.kv_heads, kv_head,
+                                 a.key_dim);
+  load_tile<kTile, DV, kThreads>(a.async_loads, sv, L::ldv, a.v, seq_begin + k0, k_rows, a.kv_heads, kv_head,
+                                 a.value_dim);
   load_queries(0);
   cp_async_commit();
 
@@ -133,7 +137,7 @@ __global__ void __launch_bounds__(kThreads) attention_dkdv_mma_kernel(BackwardMm
         }
       }
       product_pb<DV / 8, kTile / 16>(dv, p, sdo, L::ldv);  // dV += P^T dO
-      float ds[kTile / 8][4];                               // dP^T, then dS^T
+      float ds[kTile / 8][4];                              // dP^T, then dS^T
       zero(ds);
       product_abt<kTile / 8, DV>(ds, sv, L::ldv, warp * 16, sdo, L::ldv);
 #pragma unroll
@@ -180,12 +184,14 @@ __global__ void __launch_bounds__(kThreads) attention_dq_mma_kernel(BackwardMmaA
   auto load_keys = [&](int kt) {
     bf16_t* stage = stage_of(kt);
     const int k0 = kt * kTile, valid = seq_len - k0;
-    load_tile<kTile, DK, kThreads>(a.async_loads, stage + L::k, L::ldk, a.k, seq_begin + k0, valid, a.kv_heads, kv_head, a.key_dim);
+    load_tile<kTile, DK, kThreads>(a.async_loads, stage + L::k, L::ldk, a.k, seq_begin + k0, valid, a.kv_heads, kv_head,
+                                   a.key_dim);
     load_tile<kTile, DV, kThreads>(a.async_loads, stage + L::v, L::ldv, a.v, seq_begin + k0, valid, a.kv_heads, kv_head,
-                         a.value_dim);
+                                   a.value_dim);
   };
   load_tile<kTile, DK, kThreads>(a.async_loads, sq, L::ldk, a.q, seq_begin + q0, q_rows, a.q_heads, head, a.key_dim);
-  load_tile<kTile, DV, kThreads>(a.async_loads, sdo, L::ldv, a.dout, seq_begin + q0, q_rows, a.q_heads, head, a.value_dim);
+  load_tile<kTile, DV, kThreads>(a.async_loads, sdo, L::ldv, a.dout, seq_begin + q0, q_rows, a.q_heads, head,
+                                 a.value_dim);
   load_keys(0);
   cp_async_commit();
 

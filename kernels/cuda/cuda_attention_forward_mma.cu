@@ -14,7 +14,7 @@ namespace r1::ops::cuda {
 
 namespace {
 
-constexpr int kWarps = 4, kThreads = kWarps * 32, kRows = 64, kCols = 64;  // query rows and key rows per block tile
+constexpr int kWarps = 4, kThreads = kWarps * 32, kRows = 64, kCols = 64;  // query / key rows per block tile
 
 struct ForwardMmaArgs {
   MmaAttentionArgs a;
@@ -46,12 +46,14 @@ __global__ void __launch_bounds__(kThreads, DK <= 128 ? 3 : 2) attention_forward
   auto load_keys = [&](int tile_index) {
     bf16_t* stage = stages + (tile_index & 1) * L::stage;
     const int k0 = tile_index * kCols, valid = seq_len - k0;
-    load_tile<kCols, DK, kThreads>(a.async_loads, stage + L::k, L::ldk, a.k, seq_begin + k0, valid, a.kv_heads, kv_head, a.key_dim);
+    load_tile<kCols, DK, kThreads>(a.async_loads, stage + L::k, L::ldk, a.k, seq_begin + k0, valid, a.kv_heads, kv_head,
+                                   a.key_dim);
     load_tile<kCols, DV, kThreads>(a.async_loads, stage + L::v, L::ldv, a.v, seq_begin + k0, valid, a.kv_heads, kv_head,
-                         a.value_dim);
+                                   a.value_dim);
   };
 
-  load_tile<kRows, DK, kThreads>(a.async_loads, stages + L::stage, L::ldk, a.q, seq_begin + q0, q_rows, a.q_heads, head, a.key_dim);
+  load_tile<kRows, DK, kThreads>(a.async_loads, stages + L::stage, L::ldk, a.q, seq_begin + q0, q_rows, a.q_heads, head,
+                                 a.key_dim);
   load_keys(0);
   cp_async_commit();
   cp_async_wait_all();

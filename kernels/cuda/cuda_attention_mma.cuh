@@ -203,7 +203,8 @@ __device__ __forceinline__ void load_a_rows(uint32_t (&a)[K / 16][4], const bf16
 
 // c[16 x 8N] (+)= A[16 x K] B^T with A held as register fragments and B stored [n][k] in tile b.
 template <int N, int K>
-__device__ __forceinline__ void product_rbt(float (&c)[N][4], const uint32_t (&a)[K / 16][4], const bf16_t* b, int ldb) {
+__device__ __forceinline__ void product_rbt(float (&c)[N][4], const uint32_t (&a)[K / 16][4], const bf16_t* b,
+                                            int ldb) {
 #pragma unroll
   for (int kk = 0; kk < K / 16; ++kk) {
 #pragma unroll
@@ -240,17 +241,17 @@ struct MmaAttentionArgs {
   const bf16_t* q;
   const bf16_t* k;
   const bf16_t* v;
-  const bf16_t* dout;   // backward
-  float* lse;           // forward: written; backward: read
-  const float* delta;   // backward: D = rowsum(dO * O), [N, Hq]
-  bf16_t* out;          // forward output
+  const bf16_t* dout;  // backward
+  float* lse;          // forward: written; backward: read
+  const float* delta;  // backward: D = rowsum(dO * O), [N, Hq]
+  bf16_t* out;         // forward output
   bf16_t* dq;
   bf16_t* dk;
   bf16_t* dv;
   int64_t q_heads, kv_heads, group;
   int key_dim, value_dim;
   float scale;
-  bool async_loads;     // tiles move by cp.async (head dims multiples of 8, 16-byte aligned tensors)
+  bool async_loads;  // tiles move by cp.async (head dims multiples of 8, 16-byte aligned tensors)
 };
 // The fields both directions share, from the checked shape.
 inline MmaAttentionArgs mma_attention_args(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& sh,

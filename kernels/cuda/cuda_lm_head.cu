@@ -30,8 +30,8 @@ LmHeadShape check_lm_head(const char* op, const Tensor& h, const Tensor& w, cons
   LmHeadShape s{h.rows(), w.rows(), h.cols()};
   R1_CHECK(w.cols() == s.dim, op, ": hidden ", h.describe(), " and head weight ", w.describe(), " differ in width");
   R1_CHECK(chunk_rows >= 1, op, ": chunk_rows = ", chunk_rows, " (must be >= 1)");
-  R1_CHECK(targets.defined() && targets.numel() == s.rows, op, ": targets ", targets.describe(), " should have ", s.rows,
-           " elements");
+  R1_CHECK(targets.defined() && targets.numel() == s.rows, op, ": targets ", targets.describe(), " should have ",
+           s.rows, " elements");
   return s;
 }
 
@@ -84,8 +84,8 @@ __global__ void lm_head_stats_kernel(const float* logits, int64_t vocab, const i
       const float4 x = z4[q];
       const float top = fmaxf(fmaxf(x.x, x.y), fmaxf(x.z, x.w));
       if (top > thread_max) raise_max(top);
-      thread_sum += double((expf(x.x - thread_max) + expf(x.y - thread_max)) +
-                           (expf(x.z - thread_max) + expf(x.w - thread_max)));
+      thread_sum +=
+          double((expf(x.x - thread_max) + expf(x.y - thread_max)) + (expf(x.z - thread_max) + expf(x.w - thread_max)));
     }
   } else {
     for (int64_t v = threadIdx.x; v < vocab; v += blockDim.x) {
@@ -153,7 +153,8 @@ template <class S, class D>
 __global__ void scale_rows_kernel(const S* src, int64_t rows, int64_t cols, const float* dlogp, float factor, D* dst) {
   for (int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
     const float g = factor * dlogp[i];
-    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) dst[i * cols + j] = from_f32<D>(g * to_f32(src[i * cols + j]));
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x)
+      dst[i * cols + j] = from_f32<D>(g * to_f32(src[i * cols + j]));
   }
 }
 
@@ -206,8 +207,8 @@ void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& target
           static_cast<bf16_t*>(unit_dlogits->raw()) + r0 * s.vocab);
     } else {
       float* saved = unit_dlogits ? static_cast<float*>(unit_dlogits->raw()) + r0 * s.vocab : nullptr;
-      lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0,
-                                                                       plogp + r0, plse + r0, ent, saved);
+      lm_head_stats_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), s.vocab, pt + r0, plogp + r0,
+                                                                      plse + r0, ent, saved);
     }
     CUDA_CHECK_LAUNCH();
   }
@@ -242,7 +243,7 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
   const int32_t* pt = checked_targets(op, targets, s.vocab, target_holder);
   const int64_t chunk = std::min(chunk_rows, s.rows);
   const bool bf16_operands = h.dtype() == DType::bf16;
-  DeviceBuffer logits(size_t(chunk * s.vocab) * sizeof(float));                       // [chunk, V] f32
+  DeviceBuffer logits(size_t(chunk * s.vocab) * sizeof(float));                             // [chunk, V] f32
   DeviceBuffer dlogits_bf16(bf16_operands ? size_t(chunk * s.vocab) * sizeof(bf16_t) : 0);  // [chunk, V]
   void* dlogits = bf16_operands ? dlogits_bf16.as<void>() : logits.as<void>();
   const size_t hs = dtype_size(h.dtype()), dhs = dtype_size(dh.dtype());
@@ -257,11 +258,13 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
     {
       OpProfileScope phase("lm_head.dlogits");
       if (bf16_operands) {
-        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(
-            logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<bf16_t*>(dlogits));
+        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), m, s.vocab, pt + r0,
+                                                                          plse + r0, pdlogp + r0, float(logit_scale),
+                                                                          static_cast<bf16_t*>(dlogits));
       } else {
-        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(
-            logits.as<float>(), m, s.vocab, pt + r0, plse + r0, pdlogp + r0, float(logit_scale), static_cast<float*>(dlogits));
+        lm_head_dlogits_kernel<<<unsigned(m), kRowThreads, 0, stream()>>>(logits.as<float>(), m, s.vocab, pt + r0,
+                                                                          plse + r0, pdlogp + r0, float(logit_scale),
+                                                                          static_cast<float*>(dlogits));
       }
       CUDA_CHECK_LAUNCH();
     }
@@ -272,8 +275,8 @@ void lm_head_backward(const Tensor& h, const Tensor& w, const Tensor& targets, c
                      static_cast<char*>(dh.raw()) + size_t(r0 * s.dim) * dhs, s.dim, dh.dtype(), op);
     }
     OpProfileScope phase("lm_head.dw_gemm");
-    gemm_row_major(true, false, s.vocab, s.dim, m, 1.0, dlogits, s.vocab, h_chunk, s.dim, h.dtype(), 1.0, dw.raw(), s.dim,
-                   DType::f32, op);
+    gemm_row_major(true, false, s.vocab, s.dim, m, 1.0, dlogits, s.vocab, h_chunk, s.dim, h.dtype(), 1.0, dw.raw(),
+                   s.dim, DType::f32, op);
   }
 }
 

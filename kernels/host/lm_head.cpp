@@ -18,8 +18,7 @@ struct LmHeadShape {
   int64_t rows = 0, vocab = 0, dim = 0;
 };
 
-LmHeadShape check_lm_head(const char* op, const Tensor& h, const Tensor& w, const Tensor& targets,
-                          int64_t chunk_rows) {
+LmHeadShape check_lm_head(const char* op, const Tensor& h, const Tensor& w, const Tensor& targets, int64_t chunk_rows) {
   check_host(op, h);
   check_host(op, targets);
   check_same_dtype(op, h, w);
@@ -67,8 +66,8 @@ void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& target
     T* psaved = unit_dlogits ? unit_dlogits->data<T>() : nullptr;
     for (int64_t r0 = 0; r0 < s.rows; r0 += chunk) {
       const int64_t m = std::min(chunk, s.rows - r0);
-      blas_gemm(false, true, m, vocab, s.dim, logit_scale, h.data<T>() + r0 * s.dim, s.dim, w.data<T>(), s.dim, 0.0,
-                pz, vocab);
+      blas_gemm(false, true, m, vocab, s.dim, logit_scale, h.data<T>() + r0 * s.dim, s.dim, w.data<T>(), s.dim, 0.0, pz,
+                vocab);
       parallel_for("lm_head_forward", m, [=](int64_t i) {
         const T* z = pz + i * vocab;
         const int64_t n = r0 + i;
@@ -174,8 +173,10 @@ void lm_head_backward_saved(const Tensor& h, const Tensor& w, const Tensor& unit
     // dw += U^T (g * h) with g = -logit_scale * dlogp.
     std::vector<T> scaled(size_t(rows * dim));
     for (int64_t n = 0; n < rows; ++n)
-      for (int64_t j = 0; j < dim; ++j) scaled[size_t(n * dim + j)] = T(-logit_scale * double(pg[n]) * double(ph[n * dim + j]));
-    blas_gemm(true, false, vocab, dim, rows, 1.0, unit_dlogits.data<T>(), vocab, scaled.data(), dim, 1.0, dw.data<T>(), dim);
+      for (int64_t j = 0; j < dim; ++j)
+        scaled[size_t(n * dim + j)] = T(-logit_scale * double(pg[n]) * double(ph[n * dim + j]));
+    blas_gemm(true, false, vocab, dim, rows, 1.0, unit_dlogits.data<T>(), vocab, scaled.data(), dim, 1.0, dw.data<T>(),
+              dim);
     // dh = g * (U W), row by row.
     T* pdh = dh.data<T>();
     blas_gemm(false, false, rows, dim, vocab, 1.0, unit_dlogits.data<T>(), vocab, w.data<T>(), dim, 0.0, pdh, dim);
