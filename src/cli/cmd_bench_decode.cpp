@@ -23,7 +23,7 @@ int bench_decode(const Args& a, const Comm& world) {
   const RunConfig& c = in.config;
   int argc = 0;
   ComputeRuntime runtime(argc, nullptr, int(c.threads));
-  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
+  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c)};
   setup_random_rank_model(ctx, world);
   const int64_t batch = a.get_int("--batch", 64), prompt = a.get_int("--prompt", 128), fresh = a.get_int("--new", 256);
   const int64_t rounds = a.get_int("--rounds", 3);

@@ -35,7 +35,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
       std::min(stage.micro_batch_size, std::max<int64_t>(1, stage.batch_size / (world.size() / c.parallel.pp)));
   stage.steps = o.warmup + o.steps;
 
-  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c), nullptr, MetricsLog()};
+  RunContext ctx{c, in.config_file, world, world, build_tokenizer(c)};
   setup_random_rank_model(ctx, world);
   std::vector<Example> data = stage_dataset(ctx, stage);
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);

@@ -62,7 +62,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   install_stop_signal_handlers();
   const fs::path run_dir(c.run_dir);
 
-  RunContext ctx{c, in.config_file, world, world, run_tokenizer(c, run_dir), nullptr, MetricsLog()};
+  RunContext ctx{c, in.config_file, world, world, run_tokenizer(c, run_dir)};
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());

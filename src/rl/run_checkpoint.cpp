@@ -36,19 +36,6 @@ nlohmann::json eval_to_json(const EvalResult& e) {
   return {{"stage", e.stage}, {"model", e.model}, {"step", e.step}, {"prompts", e.prompts}, {"k", e.k},
           {"pass_at_1", e.pass_at_1}, {"cons_at_k", e.cons_at_k}, {"format_rate", e.format_rate}, {"length", e.length}};
 }
-EvalResult eval_from_json(const nlohmann::json& j) {
-  EvalResult e;
-  e.stage = j.at("stage");
-  e.model = j.at("model");
-  e.step = j.at("step");
-  e.prompts = j.at("prompts");
-  e.k = j.at("k");
-  e.pass_at_1 = j.at("pass_at_1");
-  e.cons_at_k = j.at("cons_at_k");
-  e.format_rate = j.at("format_rate");
-  e.length = j.at("length");
-  return e;
-}
 
 int64_t file_size_or_zero(const std::string& path) {
   std::error_code ec;

@@ -2,6 +2,7 @@
 // communicator, the tokenizer, the current policy model and the metrics log.
 #pragma once
 #include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -19,6 +20,14 @@
 namespace r1 {
 
 struct RunContext {
+  // The shared start of every run; the model, grid and stage state are filled in as the run goes.
+  RunContext(const RunConfig& run_config, std::string file, Comm world_comm, Comm dp_comm, Tokenizer tok)
+      : config(run_config),
+        config_file(std::move(file)),
+        world(std::move(world_comm)),
+        dp(std::move(dp_comm)),
+        tokenizer(std::move(tok)) {}
+
   const RunConfig& config;
   std::string config_file;   // for messages
   Comm world;                // every rank of the job

@@ -107,7 +107,7 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
   stage.optim.grad_clip = 0;
   rc.stages.push_back(stage);
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
-  RunContext ctx{rc, "<test>", comm, comm, tok, nullptr, MetricsLog()};
+  RunContext ctx{rc, "<test>", comm, comm, tok};
   ctx.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
   ctx.dp = ctx.grid->dp();
   ctx.model = make_rank_model(ctx, rc.model);
@@ -206,7 +206,7 @@ std::map<int64_t, std::vector<int32_t>> split_rollouts(const Comm& comm, int64_t
   rc.parallel.ep = ep;
   rc.seed = 5;
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
-  RunContext ctx{rc, "<test>", comm, comm, tok, nullptr, MetricsLog()};
+  RunContext ctx{rc, "<test>", comm, comm, tok};
   ctx.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
   ctx.model = make_rank_model(ctx, rc.model);
   ctx.model->init_weights(11);
