@@ -65,6 +65,17 @@ double weighted_logp(const Tensor& h, const Tensor& w, const Tensor& targets, do
   return l;
 }
 
+// dh and the increment dw - dw0 of a backward against central differences of weighted_logp.
+void expect_matches_finite_differences(Tensor& h, Tensor& w, const Tensor& targets, double scale, const Tensor& r,
+                                       const Tensor& dh, Tensor& dw, const Tensor& dw0) {
+  auto loss = [&]() { return weighted_logp(h, w, targets, scale, r); };
+  ops::axpy(-1.0, dw0, dw);
+  auto gh = check_gradient(h, loss, dh, h.numel());
+  auto gw = check_gradient(w, loss, dw, w.numel());
+  BOOST_TEST(gh.rel_error < 1e-7, "scale=" << scale << " dh err=" << gh.rel_error);
+  BOOST_TEST(gw.rel_error < 1e-7, "scale=" << scale << " dw err=" << gw.rel_error);
+}
+
 // Targets in [0, V) with rows 2 and 6 ignored (-1).
 Tensor make_targets(int64_t n, int64_t v, uint64_t seed) {
   Tensor t = random_ints({n}, 0, v, seed);
@@ -160,17 +171,12 @@ BOOST_AUTO_TEST_CASE(backward_matches_finite_differences) {
   for (double scale : {1.0, 0.7}) {
     Tensor h = random_tensor({n, d}, DType::f64, 22), w = random_tensor({v, d}, DType::f64, 23);
     Tensor r = random_tensor({n}, DType::f64, 24);
-    auto loss = [&]() { return weighted_logp(h, w, targets, scale, r); };
     auto o = head_forward(h, w, targets, scale, 3);
     Tensor dh = random_tensor({n, d}, DType::f64, 25);  // overwritten
     Tensor dw = random_tensor({v, d}, DType::f64, 26);  // accumulated into
     Tensor dw0 = dw.clone();
     ops::lm_head_backward(h, w, targets, o.lse, r, scale, 3, dh, dw);
-    ops::axpy(-1.0, dw0, dw);
-    auto gh = check_gradient(h, loss, dh, n * d);
-    auto gw = check_gradient(w, loss, dw, v * d);
-    BOOST_TEST(gh.rel_error < 1e-7, "scale=" << scale << " dh err=" << gh.rel_error);
-    BOOST_TEST(gw.rel_error < 1e-7, "scale=" << scale << " dw err=" << gw.rel_error);
+    expect_matches_finite_differences(h, w, targets, scale, r, dh, dw, dw0);
   }
 }
 
@@ -182,7 +188,6 @@ BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_finite_differences) {
   for (double scale : {1.0, 0.7}) {
     Tensor h = random_tensor({n, d}, DType::f64, 52), w = random_tensor({v, d}, DType::f64, 53);
     Tensor r = random_tensor({n}, DType::f64, 54);
-    auto loss = [&]() { return weighted_logp(h, w, targets, scale, r); };
     auto plain = head_forward(h, w, targets, scale, 3);
     HeadOutputs o{Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64), Tensor::zeros({n}, DType::f64)};
     Tensor saved = random_tensor({n, v}, DType::f64, 55);  // overwritten
@@ -206,11 +211,7 @@ BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_finite_differences) {
     Tensor dw = random_tensor({v, d}, DType::f64, 57);  // accumulated into
     Tensor dw0 = dw.clone();
     ops::lm_head_backward_saved(h, w, saved, r, scale, dh, dw);
-    ops::axpy(-1.0, dw0, dw);
-    auto gh = check_gradient(h, loss, dh, n * d);
-    auto gw = check_gradient(w, loss, dw, v * d);
-    BOOST_TEST(gh.rel_error < 1e-7, "scale=" << scale << " dh err=" << gh.rel_error);
-    BOOST_TEST(gw.rel_error < 1e-7, "scale=" << scale << " dw err=" << gw.rel_error);
+    expect_matches_finite_differences(h, w, targets, scale, r, dh, dw, dw0);
   }
 }
 
