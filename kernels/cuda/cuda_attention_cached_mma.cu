@@ -38,7 +38,7 @@ template <int D>
 __device__ void chunk_partial(const CachedArgs& a, unsigned char* smem, int32_t slot, int64_t kvh, int64_t j0, int keys,
                               int heads, int64_t part) {
   using S = CachedMmaSmem<D>;
-  constexpr int kLd = S::kLd, kPieces = D / 8;  // 16-byte pieces per row
+  constexpr int kLd = S::kLd;
   const bf16_t* q_s = reinterpret_cast<const bf16_t*>(smem + S::kQ);
   bf16_t* k_s = reinterpret_cast<bf16_t*>(smem + S::kK);
   bf16_t* v_s = reinterpret_cast<bf16_t*>(smem + S::kV);
@@ -54,12 +54,8 @@ __device__ void chunk_partial(const CachedArgs& a, unsigned char* smem, int32_t 
   for (int step = 0; step < keys; step += kStepKeys) {
     const int n = min(kStepKeys, keys - step);
     __syncthreads();  // the previous step's tiles are no longer read
-    for (int i = threadIdx.x; i < kStepKeys * kPieces; i += blockDim.x) {
-      const int r = i / kPieces, c = (i % kPieces) * 8;
-      const bool ok = r < n;
-      cp_async_16(k_s + r * kLd + c, ok ? k_rows + (step + r) * k_stride + c : k_rows, ok);
-      cp_async_16(v_s + r * kLd + c, ok ? v_rows + (step + r) * v_stride + c : v_rows, ok);
-    }
+    copy_rows_async<kStepKeys, D, kWarps * 32>(k_s, kLd, k_rows + step * k_stride, k_stride, n, D);
+    copy_rows_async<kStepKeys, D, kWarps * 32>(v_s, kLd, v_rows + step * v_stride, v_stride, n, D);
     cp_async_commit();
     cp_async_wait_all();
     __syncthreads();
@@ -147,7 +143,7 @@ __device__ void chunk_partial(const CachedArgs& a, unsigned char* smem, int32_t 
 template <int D>
 __global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedArgs a, bool whole_rows) {
   using S = CachedMmaSmem<D>;
-  constexpr int kLd = S::kLd, kPieces = D / 8;
+  constexpr int kLd = S::kLd;
   extern __shared__ __align__(16) unsigned char smem[];
   bf16_t* q_s = reinterpret_cast<bf16_t*>(smem + S::kQ);
   const int64_t tile = blockIdx.y % a.head_tiles, kvh = (blockIdx.y / a.head_tiles) % a.kv_heads;
@@ -159,10 +155,7 @@ __global__ void __launch_bounds__(kWarps * 32) cached_partial_mma_kernel(CachedA
   const int64_t h_first = kvh * a.group + tile * 16;
   const int heads = int(min(int64_t(16), a.group - tile * 16));
   const bf16_t* q = static_cast<const bf16_t*>(a.q) + (row * a.q_heads + h_first) * D;
-  for (int i = threadIdx.x; i < 16 * kPieces; i += blockDim.x) {  // waited for with the first keys
-    const int r = i / kPieces, c = (i % kPieces) * 8;
-    cp_async_16(q_s + r * kLd + c, r < heads ? q + r * D + c : q, r < heads);
-  }
+  copy_rows_async<16, D, kWarps * 32>(q_s, kLd, q, D, heads, D);  // waited for with the first keys
   const int64_t end_split = whole_rows ? (len + a.chunk - 1) / a.chunk : first_split + 1;
   for (int64_t split = first_split; split < end_split; ++split) {
     const int64_t j0 = split * a.chunk;

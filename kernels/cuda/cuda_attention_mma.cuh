@@ -46,32 +46,40 @@ __device__ __forceinline__ void cp_async_4(void* shared, const void* global, boo
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
-// Rows [row0, row0 + Rows) (of `valid` present ones) of head `head` of a [tokens, heads, dim] bf16
-// tensor into a [Rows, Pad] shared tile (row stride ld) by cp.async, missing rows and columns >= dim
-// zero-filled by the copies themselves; the caller commits and waits. The Threads threads of the block
-// cover Threads / (Pad / 8) rows per pass at fixed columns, so each copy is a pointer step and one
-// instruction. With `async` false (dim not a multiple of 8 or rows not 16-byte aligned) the
-// synchronous load_head_tile does it instead, which the same wait + barrier publishes.
+// Rows [0, Rows) (of `valid` present ones, valid >= 1) of bf16 rows starting at `first`, row_stride
+// elements apart, into a [Rows, Pad] shared tile (row stride ld) by cp.async; missing rows and columns
+// >= dim are zero-filled by the copies themselves; the caller commits and waits. The Threads threads
+// of the block cover Threads / (Pad / 8) rows per pass at fixed columns, so each copy is a pointer
+// step and one instruction. Needs dim % 8 == 0 and 16-byte aligned rows.
 template <int Rows, int Pad, int Threads>
-__device__ __forceinline__ void load_tile(bool async, bf16_t* tile, int ld, const bf16_t* src, int64_t row0, int valid,
-                                          int64_t heads, int64_t head, int dim) {
-  if (!async) return load_head_tile(tile, ld, src, row0, Rows, valid, heads, head, dim, Pad);
+__device__ __forceinline__ void copy_rows_async(bf16_t* tile, int ld, const bf16_t* first, int64_t row_stride,
+                                                int valid, int dim) {
   constexpr int kPerRow = Pad / 8, kRowsPerPass = Threads / kPerRow;
   constexpr int kPasses = (Rows + kRowsPerPass - 1) / kRowsPerPass;
   static_assert(kRowsPerPass > 0, "a pass must cover at least one row");
   const int r0 = int(threadIdx.x) / kPerRow, c = (int(threadIdx.x) % kPerRow) * 8;
   if (r0 >= kRowsPerPass) return;  // threads past the last whole row of a pass
   const bool column_ok = c < dim;
-  const int step = kRowsPerPass * int(heads) * dim;  // a tile spans < 2^31 elements of the tensor
-  const bf16_t* from = src + ((row0 + r0) * heads + head) * dim + c;
+  const int step = kRowsPerPass * int(row_stride);  // a tile spans < 2^31 elements
+  const bf16_t* from = first + r0 * row_stride + c;
   bf16_t* to = tile + r0 * ld + c;
 #pragma unroll
   for (int i = 0; i < kPasses; ++i) {
     const int r = r0 + i * kRowsPerPass;
     if (kPasses * kRowsPerPass > Rows && r >= Rows) break;
     const bool ok = column_ok && r < valid;
-    cp_async_16(to + i * kRowsPerPass * ld, ok ? from + i * step : src, ok);
+    cp_async_16(to + i * kRowsPerPass * ld, ok ? from + i * step : first, ok);
   }
+}
+
+// Rows [row0, row0 + Rows) of head `head` of a [tokens, heads, dim] bf16 tensor into a [Rows, Pad]
+// tile: copy_rows_async, or with `async` false (dim not a multiple of 8 or rows not 16-byte aligned)
+// the synchronous load_head_tile, which the same wait + barrier publishes.
+template <int Rows, int Pad, int Threads>
+__device__ __forceinline__ void load_tile(bool async, bf16_t* tile, int ld, const bf16_t* src, int64_t row0, int valid,
+                                          int64_t heads, int64_t head, int dim) {
+  if (!async) return load_head_tile(tile, ld, src, row0, Rows, valid, heads, head, dim, Pad);
+  copy_rows_async<Rows, Pad, Threads>(tile, ld, src + (row0 * heads + head) * dim, heads * dim, valid, dim);
 }
 
 // 2^x by the special-function unit alone (ex2.approx.ftz: results below 2^-126 flush to zero, which
