@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/tensor.hpp"
+
 namespace r1::ops {
 
 enum class Trans { no, yes };
@@ -27,12 +29,14 @@ struct RouterParams {
 // Tokens of one MoE layer in expert-sorted order ("permuted rows"). Row r holds token row_token[r];
 // token t's k-th choice sits at row slot_row[t*K + k]; expert e owns rows
 // [expert_offsets[e], expert_offsets[e+1]). Within an expert, rows are ordered by (token, slot), so
-// the layout is deterministic.
+// the layout is deterministic. The row maps stay on the device of the top-k choices they were built
+// from (the permutation kernels read them there); the offsets are on the host, where the grouped
+// GEMMs and the expert exchange size their work.
 struct MoeRouting {
   int64_t tokens = 0, top_k = 0, experts = 0;
   std::vector<int64_t> expert_offsets;  // host, size experts + 1
-  std::vector<int32_t> row_token;       // host, size tokens * top_k
-  std::vector<int32_t> slot_row;        // host, size tokens * top_k
+  Tensor row_token;                     // i32 [tokens * top_k]
+  Tensor slot_row;                      // i32 [tokens * top_k]
 };
 
 // Token sampling: softmax(logits / temperature) restricted to the top_k most likely tokens (0 = all)

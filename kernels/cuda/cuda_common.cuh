@@ -278,4 +278,11 @@ void gemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     int64_t lda, const void* b, int64_t ldb, DType ab_dtype, double beta, void* c, int64_t ldc,
                     DType c_dtype, const char* op);
 
+// dw_g[n, k] += dy_g^T x_g for the row ranges [offsets[g], offsets[g+1]) of bf16 dy [rows, n] and
+// x [rows, k] into f32 dw [groups, n, k], one tensor-core launch (cuda_grouped_weight_grad.cu).
+// Returns false, launching nothing, for shapes it does not cover (n or k not a multiple of 8,
+// unaligned tensors, more than 512 groups, over 2^31 rows).
+bool grouped_weight_grad_mma(const bf16_t* dy, const bf16_t* x, float* dw, int64_t n, int64_t k,
+                             const std::vector<int64_t>& offsets);
+
 }  // namespace r1::ops::cuda

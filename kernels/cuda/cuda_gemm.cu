@@ -1,8 +1,9 @@
 // CUDA matrix products through cuBLAS with f32 accumulation (CUBLAS_COMPUTE_32F, no TF32): the plain
 // GEMM, the per-expert grouped GEMM (one cublasGemmGroupedBatchedEx call over the non-empty groups,
 // pointer arrays uploaded to the device) and its weight gradient. Mixed types (bf16 operands into an
-// f32 result, e.g. the f32 expert weight gradients) have no grouped cuBLAS form and run as one
-// cublasGemmEx per non-empty group. Tensors are row-major, so every
+// f32 result, e.g. the f32 expert weight gradients) have no grouped cuBLAS form: the weight gradient
+// runs as the one-launch kernel of cuda_grouped_weight_grad.cu where it covers the shape, otherwise
+// (and for other mixed-type products) as one cublasGemmEx per non-empty group. Tensors are row-major, so every
 // product is issued as its transpose in cuBLAS' column-major terms: C^T = op(B)^T op(A)^T.
 #include <string>
 #include <vector>
@@ -187,6 +188,10 @@ void grouped_gemm_weight_grad(const Tensor& dy, const Tensor& x, const std::vect
   const char* pdy = static_cast<const char*>(dy.raw());
   const char* px = static_cast<const char*>(x.raw());
   char* pdw = static_cast<char*>(dw.raw());
+  if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32 &&
+      grouped_weight_grad_mma(static_cast<const bf16_t*>(dy.raw()), static_cast<const bf16_t*>(x.raw()),
+                              static_cast<float*>(dw.raw()), n, k, offsets))
+    return;
   // dw_g[n, k] += dy_g^T x_g; column-major: dw_g^T[k, n] += x_g^T[k, rows] dy_g[rows, n].
   GroupedProblems problems;
   for (int64_t g = 0; g < groups; ++g) {

@@ -1,11 +1,11 @@
-// CUDA MoE token permutation. moe_build_routing reads topk_idx on the host and builds the same
-// expert-sorted layout as the host version (a counting sort; rows of one expert in (token, slot)
-// order). Gather/scatter kernels upload row_token / slot_row and write disjoint rows; a token's K
-// contributions are added in slot order (f32), and the weight gradient is one warp per (token, slot)
-// with a fixed butterfly, so everything is deterministic. Activations are f32 or bf16, routing
-// weights and their gradient f32.
-#include <vector>
-
+// CUDA MoE token permutation over the device routing maps (row_token, slot_row; built by
+// cuda_moe_routing.cu): the gather of token rows into expert order, the weighted scatter back, and
+// their backwards. Kernels write disjoint rows; a token's K contributions are added in slot order
+// (f32), and the routing-weight gradient is a per-lane sum closed by a fixed butterfly, so everything
+// is deterministic. bf16 rows with d % 8 == 0 (the model's case) move as one warp per row, 16 bytes
+// per lane access; other activations (f32, odd widths) take element-wise grid-stride kernels.
+// Routing weights and their gradient are f32.
+#include "kernels/cuda/cuda_bf16x8.cuh"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
@@ -14,14 +14,88 @@ namespace r1::ops::cuda {
 namespace {
 
 constexpr int kDotWarps = 8;  // (token, slot) dot products per block
+constexpr int kRowWarps = 8;  // rows (or tokens) per block of the 16-byte kernels
 
 void check_routing(const char* op, const MoeRouting& routing) {
   const int64_t rows = routing.tokens * routing.top_k;
-  R1_CHECK(int64_t(routing.row_token.size()) == rows && int64_t(routing.slot_row.size()) == rows &&
-               int64_t(routing.expert_offsets.size()) == routing.experts + 1,
-           op, ": routing is not built (tokens=", routing.tokens, ", top_k=", routing.top_k, ", experts=",
-           routing.experts, ")");
+  R1_CHECK(routing.row_token.defined() && routing.row_token.numel() == rows && routing.slot_row.defined() &&
+               routing.slot_row.numel() == rows && int64_t(routing.expert_offsets.size()) == routing.experts + 1,
+           op, ": routing is not built (tokens=", routing.tokens, ", top_k=", routing.top_k,
+           ", experts=", routing.experts, ")");
 }
+
+unsigned row_blocks(int64_t rows) { return unsigned((rows + kRowWarps - 1) / kRowWarps); }
+
+// ---- bf16 rows, one warp per row, eight elements per lane access ------------------------------------
+__device__ __forceinline__ int64_t warp_row() { return int64_t(blockIdx.x) * kRowWarps + threadIdx.x / 32; }
+
+__global__ void gather_bf16x8_kernel(const uint4* x, const int32_t* row_token, uint4* xp, int64_t rows, int packs) {
+  const int64_t r = warp_row();
+  if (r >= rows) return;
+  const uint4* src = x + int64_t(row_token[r]) * packs;
+  for (int j = threadIdx.x % 32; j < packs; j += 32) xp[r * packs + j] = src[j];
+}
+
+__global__ void gather_backward_bf16x8_kernel(const uint4* dxp, const int32_t* slot_row, uint4* dx, int64_t tokens,
+                                              int top_k, int packs) {
+  const int64_t t = warp_row();
+  if (t >= tokens) return;
+  for (int j = threadIdx.x % 32; j < packs; j += 32) {
+    float sum[8] = {0, 0, 0, 0, 0, 0, 0, 0}, v[8];
+    for (int k = 0; k < top_k; ++k) {
+      unpack8(dxp[int64_t(slot_row[t * top_k + k]) * packs + j], v);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) sum[e] += v[e];
+    }
+    dx[t * packs + j] = pack8(sum);
+  }
+}
+
+__global__ void scatter_bf16x8_kernel(const uint4* yp, const float* weight, const int32_t* slot_row, uint4* y,
+                                      int64_t tokens, int top_k, int packs, bool accumulate) {
+  const int64_t t = warp_row();
+  if (t >= tokens) return;
+  for (int j = threadIdx.x % 32; j < packs; j += 32) {
+    float sum[8] = {0, 0, 0, 0, 0, 0, 0, 0}, v[8];
+    if (accumulate) unpack8(y[t * packs + j], sum);
+    for (int k = 0; k < top_k; ++k) {
+      const float w = weight[t * top_k + k];
+      unpack8(yp[int64_t(slot_row[t * top_k + k]) * packs + j], v);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) sum[e] += w * v[e];
+    }
+    y[t * packs + j] = pack8(sum);
+  }
+}
+
+// Token t: dyp[slot_row[t*K + k]] = weight[t, k] dy[t] and dweight[t, k] = <dy[t], yp[slot_row[t*K + k]]>.
+__global__ void scatter_backward_bf16x8_kernel(const uint4* dy, const uint4* yp, const float* weight,
+                                               const int32_t* slot_row, uint4* dyp, float* dweight, int64_t tokens,
+                                               int top_k, int packs) {
+  const int64_t t = warp_row();
+  if (t >= tokens) return;
+  const int lane = threadIdx.x % 32;
+  for (int k = 0; k < top_k; ++k) {
+    const int64_t row = slot_row[t * top_k + k];
+    const float w = weight[t * top_k + k];
+    float dot = 0.0f;
+    for (int j = lane; j < packs; j += 32) {
+      float g[8], v[8], scaled[8];
+      unpack8(dy[t * packs + j], g);
+      unpack8(yp[row * packs + j], v);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        scaled[e] = w * g[e];
+        dot += g[e] * v[e];
+      }
+      dyp[row * packs + j] = pack8(scaled);
+    }
+    dot = warp_sum(dot);
+    if (lane == 0) dweight[t * top_k + k] = dot;
+  }
+}
+
+// ---- any float type, element-wise ---------------------------------------------------------------------
 
 template <class S, class D>
 __global__ void gather_kernel(const S* x, const int32_t* row_token, D* xp, int64_t rows, int64_t d) {
@@ -84,31 +158,6 @@ __global__ void scatter_backward_weight_kernel(const G* dy, const Y* yp, const i
 
 }  // namespace
 
-void moe_build_routing(const Tensor& topk_idx, int64_t n_experts, MoeRouting& routing) {
-  const char* op = "moe_build_routing";
-  R1_CHECK(n_experts >= 1, op, ": n_experts = ", n_experts);
-  const std::vector<int32_t> idx = host_indices(topk_idx, op, "topk_idx");  // [tokens, K]
-  const int64_t tokens = topk_idx.rows(), top_k = topk_idx.cols(), rows = tokens * top_k;
-  routing.tokens = tokens;
-  routing.top_k = top_k;
-  routing.experts = n_experts;
-  routing.expert_offsets.assign(size_t(n_experts + 1), 0);
-  routing.row_token.assign(size_t(rows), 0);
-  routing.slot_row.assign(size_t(rows), 0);
-  for (int64_t i = 0; i < rows; ++i) {
-    R1_CHECK(idx[size_t(i)] >= 0 && idx[size_t(i)] < n_experts, op, ": topk_idx[", i / top_k, ", ", i % top_k, "] = ",
-             idx[size_t(i)], " is not an expert index in [0, ", n_experts, ")");
-    ++routing.expert_offsets[size_t(idx[size_t(i)]) + 1];
-  }
-  for (int64_t e = 0; e < n_experts; ++e) routing.expert_offsets[size_t(e + 1)] += routing.expert_offsets[size_t(e)];
-  std::vector<int64_t> next_row(routing.expert_offsets.begin(), routing.expert_offsets.end() - 1);  // [experts]
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t row = next_row[size_t(idx[size_t(i)])]++;
-    routing.row_token[size_t(row)] = int32_t(i / top_k);
-    routing.slot_row[size_t(i)] = int32_t(row);
-  }
-}
-
 void moe_gather(const Tensor& x, const MoeRouting& routing, Tensor& xp) {
   const char* op = "moe_gather";
   check_routing(op, routing);
@@ -117,14 +166,19 @@ void moe_gather(const Tensor& x, const MoeRouting& routing, Tensor& xp) {
   check_device_numel(op, x, routing.tokens * d, "x");
   check_device_numel(op, xp, rows * d, "xp");
   if (rows == 0 || d == 0) return;
-  DeviceBuffer row_token = upload(routing.row_token);
+  const int32_t* row_token = device_ptr<int32_t>(routing.row_token, op, "routing.row_token");
+  if (bf16x8_rows(d, {&x, &xp})) {
+    gather_bf16x8_kernel<<<row_blocks(rows), kRowWarps * 32, 0, stream()>>>(
+        static_cast<const uint4*>(x.raw()), row_token, static_cast<uint4*>(xp.raw()), rows, int(d / 8));
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(x, op, "x", [&](auto ts) {
     dispatch_float(xp, op, "xp", [&](auto td) {
       using S = typename decltype(ts)::type;
       using D = typename decltype(td)::type;
-      gather_kernel<<<grid_blocks(rows * d), kThreads, 0, stream()>>>(static_cast<const S*>(x.raw()),
-                                                                       row_token.as<int32_t>(), static_cast<D*>(xp.raw()),
-                                                                       rows, d);
+      gather_kernel<<<grid_blocks(rows * d), kThreads, 0, stream()>>>(static_cast<const S*>(x.raw()), row_token,
+                                                                      static_cast<D*>(xp.raw()), rows, d);
       CUDA_CHECK_LAUNCH();
     });
   });
@@ -138,13 +192,20 @@ void moe_gather_backward(const Tensor& dxp, const MoeRouting& routing, Tensor& d
   check_device_numel(op, dx, routing.tokens * d, "dx");
   check_device_numel(op, dxp, routing.tokens * top_k * d, "dxp");
   if (routing.tokens == 0 || d == 0) return;
-  DeviceBuffer slot_row = upload(routing.slot_row);
+  const int32_t* slot_row = device_ptr<int32_t>(routing.slot_row, op, "routing.slot_row");
+  if (bf16x8_rows(d, {&dxp, &dx})) {
+    gather_backward_bf16x8_kernel<<<row_blocks(routing.tokens), kRowWarps * 32, 0, stream()>>>(
+        static_cast<const uint4*>(dxp.raw()), slot_row, static_cast<uint4*>(dx.raw()), routing.tokens, int(top_k),
+        int(d / 8));
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(dxp, op, "dxp", [&](auto ts) {
     dispatch_float(dx, op, "dx", [&](auto td) {
       using S = typename decltype(ts)::type;
       using D = typename decltype(td)::type;
       gather_backward_kernel<<<grid_blocks(routing.tokens * d), kThreads, 0, stream()>>>(
-          static_cast<const S*>(dxp.raw()), slot_row.as<int32_t>(), static_cast<D*>(dx.raw()), routing.tokens, top_k, d);
+          static_cast<const S*>(dxp.raw()), slot_row, static_cast<D*>(dx.raw()), routing.tokens, top_k, d);
       CUDA_CHECK_LAUNCH();
     });
   });
@@ -160,14 +221,21 @@ void moe_scatter(const Tensor& yp, const Tensor& weight, const MoeRouting& routi
   check_device_numel(op, weight, routing.tokens * top_k, "weight");
   const float* pw = device_ptr<float>(weight, op, "weight");
   if (routing.tokens == 0 || d == 0) return;
-  DeviceBuffer slot_row = upload(routing.slot_row);
+  const int32_t* slot_row = device_ptr<int32_t>(routing.slot_row, op, "routing.slot_row");
+  if (bf16x8_rows(d, {&yp, &y})) {
+    scatter_bf16x8_kernel<<<row_blocks(routing.tokens), kRowWarps * 32, 0, stream()>>>(
+        static_cast<const uint4*>(yp.raw()), pw, slot_row, static_cast<uint4*>(y.raw()), routing.tokens, int(top_k),
+        int(d / 8), acc == Accumulate::yes);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(yp, op, "yp", [&](auto ts) {
     dispatch_float(y, op, "y", [&](auto td) {
       using S = typename decltype(ts)::type;
       using D = typename decltype(td)::type;
       scatter_kernel<<<grid_blocks(routing.tokens * d), kThreads, 0, stream()>>>(
-          static_cast<const S*>(yp.raw()), pw, slot_row.as<int32_t>(), static_cast<D*>(y.raw()), routing.tokens, top_k,
-          d, acc == Accumulate::yes);
+          static_cast<const S*>(yp.raw()), pw, slot_row, static_cast<D*>(y.raw()), routing.tokens, top_k, d,
+          acc == Accumulate::yes);
       CUDA_CHECK_LAUNCH();
     });
   });
@@ -187,15 +255,21 @@ void moe_scatter_backward(const Tensor& dy, const Tensor& yp, const Tensor& weig
   const float* pw = device_ptr<float>(weight, op, "weight");
   float* pdw = device_ptr<float>(dweight, op, "dweight");
   if (rows == 0) return;
-  DeviceBuffer slot_row = upload(routing.slot_row);
+  const int32_t* slot_row = device_ptr<int32_t>(routing.slot_row, op, "routing.slot_row");
+  if (d > 0 && bf16x8_rows(d, {&dy, &yp, &dyp})) {
+    scatter_backward_bf16x8_kernel<<<row_blocks(routing.tokens), kRowWarps * 32, 0, stream()>>>(
+        static_cast<const uint4*>(dy.raw()), static_cast<const uint4*>(yp.raw()), pw, slot_row,
+        static_cast<uint4*>(dyp.raw()), pdw, routing.tokens, int(top_k), int(d / 8));
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(dy, op, "dy", [&](auto tg) {
     using G = typename decltype(tg)::type;
     dispatch_float(dyp, op, "dyp", [&](auto td) {
       using D = typename decltype(td)::type;
       if (d == 0) return;
       scatter_backward_rows_kernel<<<grid_blocks(rows * d), kThreads, 0, stream()>>>(
-          static_cast<const G*>(dy.raw()), pw, slot_row.as<int32_t>(), static_cast<D*>(dyp.raw()), routing.tokens,
-          top_k, d);
+          static_cast<const G*>(dy.raw()), pw, slot_row, static_cast<D*>(dyp.raw()), routing.tokens, top_k, d);
       CUDA_CHECK_LAUNCH();
     });
     dispatch_float(yp, op, "yp", [&](auto ty) {
@@ -203,8 +277,7 @@ void moe_scatter_backward(const Tensor& dy, const Tensor& yp, const Tensor& weig
       const int64_t blocks = (rows + kDotWarps - 1) / kDotWarps;
       const int64_t cap = int64_t(multiprocessor_count()) * 32;
       scatter_backward_weight_kernel<<<unsigned(blocks < cap ? blocks : cap), kDotWarps * 32, 0, stream()>>>(
-          static_cast<const G*>(dy.raw()), static_cast<const Y*>(yp.raw()), slot_row.as<int32_t>(), pdw, routing.tokens,
-          top_k, d);
+          static_cast<const G*>(dy.raw()), static_cast<const Y*>(yp.raw()), slot_row, pdw, routing.tokens, top_k, d);
       CUDA_CHECK_LAUNCH();
     });
   });

@@ -13,7 +13,8 @@ namespace {
 
 void check_routing(const char* op, const MoeRouting& routing) {
   const int64_t rows = routing.tokens * routing.top_k;
-  R1_CHECK(int64_t(routing.row_token.size()) == rows && int64_t(routing.slot_row.size()) == rows &&
+  R1_CHECK(routing.row_token.defined() && routing.row_token.is_host() && routing.row_token.numel() == rows &&
+               routing.slot_row.defined() && routing.slot_row.is_host() && routing.slot_row.numel() == rows &&
                int64_t(routing.expert_offsets.size()) == routing.experts + 1,
            op, ": routing is not built (tokens=", routing.tokens, ", top_k=", routing.top_k, ", experts=",
            routing.experts, ")");
@@ -31,8 +32,10 @@ void moe_build_routing(const Tensor& topk_idx, int64_t n_experts, MoeRouting& ro
   routing.top_k = top_k;
   routing.experts = n_experts;
   routing.expert_offsets.assign(size_t(n_experts + 1), 0);
-  routing.row_token.assign(size_t(rows), 0);
-  routing.slot_row.assign(size_t(rows), 0);
+  routing.row_token = Tensor::zeros({rows}, DType::i32);
+  routing.slot_row = Tensor::zeros({rows}, DType::i32);
+  int32_t* row_token = routing.row_token.data<int32_t>();
+  int32_t* slot_row = routing.slot_row.data<int32_t>();
   // Counting sort: rows per expert, prefix sums, then placement in (token, slot) order.
   for (int64_t i = 0; i < rows; ++i) {
     R1_CHECK(idx[i] >= 0 && idx[i] < n_experts, "moe_build_routing: topk_idx[", i / top_k, ", ", i % top_k, "] = ",
@@ -43,8 +46,8 @@ void moe_build_routing(const Tensor& topk_idx, int64_t n_experts, MoeRouting& ro
   std::vector<int64_t> next_row(routing.expert_offsets.begin(), routing.expert_offsets.end() - 1);  // [experts]
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t row = next_row[size_t(idx[i])]++;
-    routing.row_token[size_t(row)] = int32_t(i / top_k);
-    routing.slot_row[size_t(i)] = int32_t(row);
+    row_token[row] = int32_t(i / top_k);
+    slot_row[i] = int32_t(row);
   }
 }
 
@@ -58,7 +61,7 @@ void moe_gather(const Tensor& x, const MoeRouting& routing, Tensor& xp) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     T* pxp = xp.data<T>();
-    const int32_t* row_token = routing.row_token.data();
+    const int32_t* row_token = routing.row_token.data<int32_t>();
     parallel_for("moe_gather", rows, [=](int64_t r) {
       const T* src = px + int64_t(row_token[r]) * d;
       T* dst = pxp + r * d;
@@ -77,7 +80,7 @@ void moe_gather_backward(const Tensor& dxp, const MoeRouting& routing, Tensor& d
     using T = typename decltype(tag)::type;
     const T* pdxp = dxp.data<T>();
     T* pdx = dx.data<T>();
-    const int32_t* slot_row = routing.slot_row.data();
+    const int32_t* slot_row = routing.slot_row.data<int32_t>();
     parallel_for("moe_gather_backward", routing.tokens, [=](int64_t t) {
       T* dst = pdx + t * d;
       for (int64_t j = 0; j < d; ++j) dst[j] = T(0);
@@ -102,7 +105,7 @@ void moe_scatter(const Tensor& yp, const Tensor& weight, const MoeRouting& routi
     const T* pyp = yp.data<T>();
     const T* pw = weight.data<T>();
     T* py = y.data<T>();
-    const int32_t* slot_row = routing.slot_row.data();
+    const int32_t* slot_row = routing.slot_row.data<int32_t>();
     const bool accumulate = acc == Accumulate::yes;
     parallel_for("moe_scatter", routing.tokens, [=](int64_t t) {
       T* dst = py + t * d;
@@ -137,7 +140,7 @@ void moe_scatter_backward(const Tensor& dy, const Tensor& yp, const Tensor& weig
     const T* pw = weight.data<T>();
     T* pdyp = dyp.data<T>();
     T* pdw = dweight.data<T>();
-    const int32_t* slot_row = routing.slot_row.data();
+    const int32_t* slot_row = routing.slot_row.data<int32_t>();
     // Token t owns rows slot_row[t*K .. t*K+K), so writes of different tokens never overlap.
     parallel_for("moe_scatter_backward", routing.tokens, [=](int64_t t) {
       const T* g = pdy + t * d;

@@ -164,13 +164,13 @@ SavedElements ffn_saved(const ModelConfig& c, int64_t layer, int64_t n, bool bal
   // dispatched to it, N K on average under balanced routing.
   const int64_t received = rows;
   SavedElements s = stats(n * experts + n * k) + indices(n * k);  // scores, topk_w, topk_idx
+  s += indices(2 * rows);                                          // MoeRouting's row_token, slot_row
   if (balance_loss) s += stats(n * experts);                       // dlogits_aux
   s += values(received * (d + 3 * inner));                          // x_local [R, d], gate_up_p [R, 2I], h_p [R, I]
   s += values(rows * d);                                            // y_p [N K, d]
   if (c.n_shared_experts > 0) s += values(3 * n * inner * c.n_shared_experts);  // shared gate_up, h
-  // Host: MoeRouting (expert_offsets i64, row_token and slot_row i32), expert_load (i64) and the
-  // local experts' row offsets (i64).
-  s += host_bytes(8 * (experts + 1) + 2 * 4 * rows + 8 * experts);
+  // Host: MoeRouting's expert_offsets (i64), expert_load (i64) and the local experts' row offsets (i64).
+  s += host_bytes(8 * (experts + 1) + 8 * experts);
   if (local_experts >= experts) return s + host_bytes(8 * (experts + 1));
   // ExpertExchangePlan: to_expert_major / to_source_major (i32 [R]) on the device; send/recv row
   // counts per group rank and local offsets (held by the plan and by FfnActs) on the host.

@@ -41,6 +41,12 @@ Tensor cast(const Tensor& t, DType dtype) {
   return out;
 }
 
+std::vector<int32_t> int32_values(const Tensor& t) {
+  R1_CHECK(t.dtype() == DType::i32, "int32_values: ", t.describe(), " is not i32");
+  const Tensor host = t.is_host() ? t : t.to(Device::host);
+  return std::vector<int32_t>(host.data<int32_t>(), host.data<int32_t>() + host.numel());
+}
+
 double rel_error(const std::vector<double>& a, const std::vector<double>& b) {
   R1_CHECK(a.size() == b.size(), "rel_error: sizes ", a.size(), " and ", b.size());
   double num = 0, den = 0;

@@ -16,6 +16,8 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double stdd
 Tensor random_ints(const Shape& shape, int64_t lo, int64_t hi, uint64_t seed);
 // Same values in another dtype (host).
 Tensor cast(const Tensor& t, DType dtype);
+// The values of an i32 tensor, copied to the host first when it lives on a device.
+std::vector<int32_t> int32_values(const Tensor& t);
 
 // ||a - b|| / max(||b||, tiny) over all elements.
 double rel_error(const Tensor& a, const Tensor& b);

@@ -130,19 +130,25 @@ BOOST_AUTO_TEST_CASE(grouped_gemm_both_orientations_with_empty_groups) {
 }
 
 BOOST_AUTO_TEST_CASE(grouped_gemm_weight_grad_accumulates) {
-  const int64_t groups = 5, n = 48, k = 32;
-  const std::vector<int64_t> offsets = {0, 0, 37, 38, 90, 90};
-  for (const TypeCase& tc : {TypeCase{DType::f32, DType::f32}, TypeCase{DType::bf16, DType::f32}}) {
-    Tensor dy = host_random({90, n}, tc.operands, 20), x = host_random({90, k}, tc.operands, 21);
-    Tensor dw0 = host_random({groups, n, k}, DType::f32, 22);
-    Tensor ref = as_f64(dw0);
-    ops::grouped_gemm_weight_grad(as_f64(dy), as_f64(x), offsets, ref);
-    Tensor dw = to_device(dw0);
-    ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), offsets, dw);
-    expect_close(dw, ref, 1e-4, std::string("grouped weight grad ") + dtype_name(tc.operands) + "->f32");
-  }
-  // 64 experts of uneven sizes (bf16 -> f32: one cuBLAS product per expert), some empty: the host's
-  // values, and the same bits twice.
+  // bf16 -> f32 runs the one-launch tensor-core kernel where n and k are multiples of 8: one 128x128
+  // tile (48x32), partial tiles in both dimensions with groups of 1 to 300 rows (200x136, not
+  // multiples of the 32-row step), and cuBLAS per group otherwise (20x12).
+  const std::vector<int64_t> small = {0, 0, 37, 38, 90, 90}, uneven_rows = {0, 1, 34, 334, 334, 399, 656};
+  for (auto [n, k, offsets] : {std::tuple{int64_t(48), int64_t(32), small}, {200, 136, uneven_rows}, {20, 12, small}})
+    for (const TypeCase& tc : {TypeCase{DType::f32, DType::f32}, TypeCase{DType::bf16, DType::f32}}) {
+      const int64_t groups = int64_t(offsets.size()) - 1, rows = offsets.back();
+      Tensor dy = host_random({rows, n}, tc.operands, 20), x = host_random({rows, k}, tc.operands, 21);
+      Tensor dw0 = host_random({groups, n, k}, DType::f32, 22);
+      Tensor ref = as_f64(dw0);
+      ops::grouped_gemm_weight_grad(as_f64(dy), as_f64(x), offsets, ref);
+      Tensor dw = to_device(dw0);
+      ops::grouped_gemm_weight_grad(to_device(dy), to_device(x), offsets, dw);
+      expect_close(dw, ref, 1e-4,
+                   std::string("grouped weight grad ") + dtype_name(tc.operands) + "->f32 n=" + std::to_string(n) +
+                       " k=" + std::to_string(k));
+    }
+  // 64 experts of uneven sizes, some empty: the host's values, and the same bits twice.
+  const int64_t n = 48, k = 32;
   std::vector<int64_t> uneven = {0};
   for (int64_t g = 0; g < 64; ++g) uneven.push_back(uneven.back() + (g * 37) % 90);
   const int64_t rows = uneven.back();

@@ -179,10 +179,10 @@ struct HeldBytes {
     const FfnActs& f = a.ffn;
     add(f.dense);
     for (const Tensor* t : {&f.x, &f.scores, &f.topk_idx, &f.topk_w, &f.x_local, &f.gate_up_p, &f.h_p, &f.y_p,
-                            &f.dlogits_aux, &f.exchange.to_expert_major, &f.exchange.to_source_major})
+                            &f.dlogits_aux, &f.routing.row_token, &f.routing.slot_row, &f.exchange.to_expert_major,
+                            &f.exchange.to_source_major})
       add(*t);
-    host += int64_t(f.routing.expert_offsets.size() * sizeof(int64_t) + f.routing.row_token.size() * sizeof(int32_t) +
-                    f.routing.slot_row.size() * sizeof(int32_t) + f.expert_load.size() * sizeof(int64_t) +
+    host += int64_t(f.routing.expert_offsets.size() * sizeof(int64_t) + f.expert_load.size() * sizeof(int64_t) +
                     f.local_offsets.size() * sizeof(int64_t));
     host += int64_t((f.exchange.send_rows.size() + f.exchange.recv_rows.size() + f.exchange.local_offsets.size()) *
                     sizeof(int64_t));

@@ -53,8 +53,8 @@ BOOST_AUTO_TEST_CASE(routing_of_a_hand_worked_example) {
   Tensor idx = Tensor::from_vector(std::vector<int32_t>{2, 0, 0, 1, 2, 1}, {3, 2});
   auto routing = build(idx, 4);
   BOOST_TEST((routing.expert_offsets == std::vector<int64_t>{0, 2, 4, 6, 6}));
-  BOOST_TEST((routing.row_token == std::vector<int32_t>{0, 1, 1, 2, 0, 2}));
-  BOOST_TEST((routing.slot_row == std::vector<int32_t>{4, 0, 1, 2, 5, 3}));
+  BOOST_TEST((int32_values(routing.row_token) == std::vector<int32_t>{0, 1, 1, 2, 0, 2}));
+  BOOST_TEST((int32_values(routing.slot_row) == std::vector<int32_t>{4, 0, 1, 2, 5, 3}));
   BOOST_TEST(routing.tokens == 3);
   BOOST_TEST(routing.top_k == 2);
   BOOST_TEST(routing.experts == 4);
@@ -76,15 +76,16 @@ BOOST_AUTO_TEST_CASE(routing_layout_invariants) {
   BOOST_TEST(routing.expert_offsets[5] == routing.expert_offsets[6]);
   BOOST_TEST(routing.expert_offsets[7] == routing.expert_offsets[8]);
   // Each (token, slot) owns exactly one row, inside its expert's range, and the row names its token.
+  const std::vector<int32_t> slot_row = int32_values(routing.slot_row), row_token = int32_values(routing.row_token);
   std::vector<int64_t> row_owner(size_t(rows), -1);  // row -> t*K + k
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t k = 0; k < top_k; ++k) {
-      const int64_t row = routing.slot_row[size_t(t * top_k + k)], e = pi[t * top_k + k];
+      const int64_t row = slot_row[size_t(t * top_k + k)], e = pi[t * top_k + k];
       BOOST_TEST_REQUIRE((row >= 0 && row < rows));
       BOOST_TEST(row_owner[size_t(row)] == -1);
       row_owner[size_t(row)] = t * top_k + k;
       BOOST_TEST((row >= routing.expert_offsets[size_t(e)] && row < routing.expert_offsets[size_t(e + 1)]));
-      BOOST_TEST(routing.row_token[size_t(row)] == t);
+      BOOST_TEST(row_token[size_t(row)] == t);
     }
   // Within an expert, rows are ordered by (token, slot).
   for (int64_t e = 0; e < experts; ++e)
@@ -104,6 +105,7 @@ BOOST_AUTO_TEST_CASE(gather_and_scatter_match_naive_loops) {
   const int64_t tokens = 19, top_k = 4, experts = 10, d = 7, rows = tokens * top_k;
   Tensor idx = random_choices(tokens, top_k, {0, 1, 2, 4, 5, 7, 8, 9}, 11);
   auto routing = build(idx, experts);
+  const std::vector<int32_t> slot_row = int32_values(routing.slot_row);
   for (DType dt : {DType::f32, DType::f64}) {
     const double tol = dt == DType::f32 ? 1e-6 : 1e-14;
     Tensor x = random_tensor({tokens, d}, dt, 12);
@@ -113,7 +115,7 @@ BOOST_AUTO_TEST_CASE(gather_and_scatter_match_naive_loops) {
     for (int64_t t = 0; t < tokens; ++t)
       for (int64_t k = 0; k < top_k; ++k)
         for (int64_t j = 0; j < d; ++j)
-          BOOST_TEST(xpv[size_t(routing.slot_row[size_t(t * top_k + k)] * d + j)] == xv[size_t(t * d + j)]);
+          BOOST_TEST(xpv[size_t(slot_row[size_t(t * top_k + k)] * d + j)] == xv[size_t(t * d + j)]);
 
     Tensor dxp = random_tensor({rows, d}, dt, 13);
     Tensor dx = random_tensor({tokens, d}, dt, 14);  // overwritten
@@ -123,7 +125,7 @@ BOOST_AUTO_TEST_CASE(gather_and_scatter_match_naive_loops) {
     for (int64_t t = 0; t < tokens; ++t)
       for (int64_t k = 0; k < top_k; ++k)
         for (int64_t j = 0; j < d; ++j)
-          dx_ref[size_t(t * d + j)] += dxpv[size_t(routing.slot_row[size_t(t * top_k + k)] * d + j)];
+          dx_ref[size_t(t * d + j)] += dxpv[size_t(slot_row[size_t(t * top_k + k)] * d + j)];
     BOOST_TEST(rel_error(to_f64_vector(dx), dx_ref) < tol);
 
     Tensor yp = random_tensor({rows, d}, dt, 15);
@@ -134,7 +136,7 @@ BOOST_AUTO_TEST_CASE(gather_and_scatter_match_naive_loops) {
       for (int64_t k = 0; k < top_k; ++k)
         for (int64_t j = 0; j < d; ++j)
           y_ref[size_t(t * d + j)] +=
-              wv[size_t(t * top_k + k)] * ypv[size_t(routing.slot_row[size_t(t * top_k + k)] * d + j)];
+              wv[size_t(t * top_k + k)] * ypv[size_t(slot_row[size_t(t * top_k + k)] * d + j)];
     Tensor y = random_tensor({tokens, d}, dt, 17);
     auto y0 = to_f64_vector(y);
     ops::moe_scatter(yp, weight, routing, y, ops::Accumulate::yes);
