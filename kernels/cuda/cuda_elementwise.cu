@@ -1,10 +1,12 @@
 // CUDA elementwise kernels: fill, add, axpy, scale, mul, dtype conversion and column-range copies.
 // Each operand may be f32 or bf16 independently (arithmetic in f32); fill also takes f64 and i32,
 // convert also f64. Grid-stride loops with one thread per element, so aliasing operands (out = a + b
-// with out == a) are safe.
+// with out == a) are safe; all-bf16 add and column copies whose widths and offsets are multiples of 8
+// move eight elements per 16-byte access (the same arithmetic, so the same bits).
 #include <string>
 #include <type_traits>
 
+#include "kernels/cuda/cuda_bf16x8.cuh"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
@@ -22,6 +24,17 @@ template <class A, class B, class O>
 __global__ void add_kernel(const A* a, const B* b, O* out, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = from_f32<O>(to_f32(a[i]) + to_f32(b[i]));
+}
+
+__global__ void add_bf16x8_kernel(const uint4* a, const uint4* b, uint4* out, int64_t packs) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < packs; i += int64_t(gridDim.x) * blockDim.x) {
+    float x[8], y[8];
+    unpack8(a[i], x);
+    unpack8(b[i], y);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) x[e] += y[e];
+    out[i] = pack8(x);
+  }
 }
 
 template <class A, class B, class O>
@@ -57,6 +70,28 @@ __global__ void copy_columns_kernel(const S* src, int64_t src_cols, int64_t src_
     const float v = to_f32(src[r * src_cols + src_col + c]);
     D* d = dst + r * dst_cols + dst_col + c;
     *d = from_f32<D>(accumulate ? to_f32(*d) + v : v);
+  }
+}
+
+// copy_columns_kernel for bf16 with every width and offset counted in 8-element packs.
+__global__ void copy_columns_bf16x8_kernel(const uint4* src, int64_t src_packs, int64_t src_pack, uint4* dst,
+                                           int64_t dst_packs, int64_t dst_pack, int64_t rows, int64_t packs,
+                                           bool accumulate) {
+  const int64_t n = rows * packs;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t r = i / packs, c = i - r * packs;
+    const uint4 v = src[r * src_packs + src_pack + c];
+    uint4* d = dst + r * dst_packs + dst_pack + c;
+    if (!accumulate) {
+      *d = v;
+      continue;
+    }
+    float x[8], y[8];
+    unpack8(*d, x);
+    unpack8(v, y);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) x[e] += y[e];
+    *d = pack8(x);
   }
 }
 
@@ -100,6 +135,12 @@ void add(const Tensor& a, const Tensor& b, Tensor& out) {
   check_device_numel("add", a, n, "a");
   check_device_numel("add", b, n, "b");
   if (n == 0) return;
+  if (bf16x8_rows(n, {&a, &b, &out})) {
+    add_bf16x8_kernel<<<grid_blocks(n / 8), kThreads, 0, stream()>>>(
+        static_cast<const uint4*>(a.raw()), static_cast<const uint4*>(b.raw()), static_cast<uint4*>(out.raw()), n / 8);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(a, "add", "a", [&](auto ta) {
     dispatch_float(b, "add", "b", [&](auto tb) {
       dispatch_float(out, "add", "out", [&](auto to) {
@@ -188,6 +229,13 @@ void copy_columns(const Tensor& src, int64_t src_col, Tensor& dst, int64_t dst_c
            "copy_columns: columns [", src_col, ", ", src_col + ncols, ") of ", src.describe(), " -> [", dst_col, ", ",
            dst_col + ncols, ") of ", dst.describe(), " out of bounds");
   if (rows == 0 || ncols == 0) return;
+  if (bf16x8_rows(ncols, {&src, &dst}) && sc % 8 == 0 && dc % 8 == 0 && src_col % 8 == 0 && dst_col % 8 == 0) {
+    copy_columns_bf16x8_kernel<<<grid_blocks(rows * ncols / 8), kThreads, 0, stream()>>>(
+        static_cast<const uint4*>(src.raw()), sc / 8, src_col / 8, static_cast<uint4*>(dst.raw()), dc / 8, dst_col / 8,
+        rows, ncols / 8, acc == Accumulate::yes);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dispatch_float(src, "copy_columns", "src", [&](auto ts) {
     dispatch_float(dst, "copy_columns", "dst", [&](auto td) {
       using S = typename decltype(ts)::type;

@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(grouped_gemm_both_orientations_with_empty_groups) {
 }
 
 BOOST_AUTO_TEST_CASE(grouped_gemm_weight_grad_accumulates) {
-  // bf16 -> f32 runs the one-launch tensor-core kernel where n and k are multiples of 8: one 128x128
+  // bf16 -> f32 runs the one-launch tensor-core kernel where n and k are multiples of 8: one output
   // tile (48x32), partial tiles in both dimensions with groups of 1 to 300 rows (200x136, not
   // multiples of the 32-row step), and cuBLAS per group otherwise (20x12).
   const std::vector<int64_t> small = {0, 0, 37, 38, 90, 90}, uneven_rows = {0, 1, 34, 334, 334, 399, 656};
