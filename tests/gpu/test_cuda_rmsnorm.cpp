@@ -14,7 +14,9 @@ BOOST_FIXTURE_TEST_SUITE(test_cuda_rmsnorm, CudaFixture)
 
 BOOST_AUTO_TEST_CASE(forward_and_backward_match_float64) {
   const double eps = 1e-6;
-  for (auto [rows, d] : {std::tuple{1, 8}, {3, 37}, {257, 1536}, {1100, 128}})
+  // All-bf16 rows up to 2048 wide take the fused backward (1, 2, 4 and 8 pieces per lane; 1000 and
+  // 1100 rows end inside a 64-row block); 2056 is the widest fallback case.
+  for (auto [rows, d] : {std::tuple{1, 8}, {3, 37}, {257, 1536}, {1100, 128}, {1000, 384}, {130, 2048}, {70, 2056}})
     for (DType act : {DType::f32, DType::bf16})
       for (DType wt : {DType::f32, DType::bf16}) {
         const std::string label = "rows=" + std::to_string(rows) + " d=" + std::to_string(d) + " x " +
@@ -45,16 +47,18 @@ BOOST_AUTO_TEST_CASE(forward_and_backward_match_float64) {
 }
 
 BOOST_AUTO_TEST_CASE(backward_dx_may_alias_dy) {
-  Tensor x = host_random({64, 96}, DType::f32, 64), w = host_random({96}, DType::f32, 65);
-  Tensor dy = host_random({64, 96}, DType::f32, 66);
-  Tensor rstd = Tensor::empty({64}, DType::f32, Device::cuda), y = Tensor::empty({64, 96}, DType::f32, Device::cuda);
-  ops::rmsnorm_forward(to_device(x), to_device(w), 1e-5, y, rstd);
-  Tensor dx = poisoned({64, 96}, DType::f32), dw = Tensor::zeros({96}, DType::f32, Device::cuda);
-  ops::rmsnorm_backward(to_device(dy), to_device(x), to_device(w), rstd, dx, dw);
-  Tensor in_place = to_device(dy), dw_alias = Tensor::zeros({96}, DType::f32, Device::cuda);
-  ops::rmsnorm_backward(in_place, to_device(x), to_device(w), rstd, in_place, dw_alias);
-  BOOST_TEST(same_bits(in_place, dx));
-  BOOST_TEST(same_bits(dw_alias, dw));
+  for (auto [dt, d] : {std::tuple{DType::f32, 96}, {DType::bf16, 1536}}) {  // the generic and the fused kernels
+    Tensor x = host_random({64, d}, dt, 64), w = host_random({d}, dt, 65);
+    Tensor dy = host_random({64, d}, dt, 66);
+    Tensor rstd = Tensor::empty({64}, DType::f32, Device::cuda), y = Tensor::empty({64, d}, dt, Device::cuda);
+    ops::rmsnorm_forward(to_device(x), to_device(w), 1e-5, y, rstd);
+    Tensor dx = poisoned({64, d}, dt), dw = Tensor::zeros({d}, DType::f32, Device::cuda);
+    ops::rmsnorm_backward(to_device(dy), to_device(x), to_device(w), rstd, dx, dw);
+    Tensor in_place = to_device(dy), dw_alias = Tensor::zeros({d}, DType::f32, Device::cuda);
+    ops::rmsnorm_backward(in_place, to_device(x), to_device(w), rstd, in_place, dw_alias);
+    BOOST_TEST(same_bits(in_place, dx), dtype_name(dt));
+    BOOST_TEST(same_bits(dw_alias, dw), dtype_name(dt));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(fused_add_matches_add_then_norm) {
