@@ -15,7 +15,6 @@ namespace r1::ops::cuda {
 
 namespace {
 
-
 template <class X, class W, class Y>
 __global__ void rmsnorm_forward_kernel(const X* x, const W* w, Y* y, float* rstd, int64_t d, float eps) {
   __shared__ float scratch[32];
@@ -155,12 +154,16 @@ bool rmsnorm_backward_bf16x8(const Tensor& dy, const Tensor& x, const Tensor& w,
         rstd, static_cast<uint4*>(dx.raw()), partial.as<float>(), rows, packs);
     CUDA_CHECK_LAUNCH();
   };
-  if (lane_packs <= 1) launch(rmsnorm_backward_bf16x8_kernel<1>);
-  else if (lane_packs <= 2) launch(rmsnorm_backward_bf16x8_kernel<2>);
-  else if (lane_packs <= 4) launch(rmsnorm_backward_bf16x8_kernel<4>);
-  else launch(rmsnorm_backward_bf16x8_kernel<8>);
+  if (lane_packs <= 1)
+    launch(rmsnorm_backward_bf16x8_kernel<1>);
+  else if (lane_packs <= 2)
+    launch(rmsnorm_backward_bf16x8_kernel<2>);
+  else if (lane_packs <= 4)
+    launch(rmsnorm_backward_bf16x8_kernel<4>);
+  else
+    launch(rmsnorm_backward_bf16x8_kernel<8>);
   column_finish_kernel<<<unsigned((d + kThreads - 1) / kThreads), kThreads, 0, stream()>>>(partial.as<float>(), blocks,
-                                                                                          d, dw);
+                                                                                           d, dw);
   CUDA_CHECK_LAUNCH();
   return true;
 }
@@ -220,8 +223,9 @@ void rmsnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const 
     dispatch_float(dy, op, "dy", [&](auto tg) {
       using X = typename decltype(tx)::type;
       using G = typename decltype(tg)::type;
-      accumulate_column_sums(WeightGradValue<G, X>{static_cast<const G*>(dy.raw()), static_cast<const X*>(x.raw()), pr, d},
-                             rows, d, static_cast<float*>(dw.raw()));
+      accumulate_column_sums(
+          WeightGradValue<G, X>{static_cast<const G*>(dy.raw()), static_cast<const X*>(x.raw()), pr, d}, rows, d,
+          static_cast<float*>(dw.raw()));
       dispatch_float(w, op, "weight", [&](auto tw) {
         dispatch_float(dx, op, "dx", [&](auto tdx) {
           using W = typename decltype(tw)::type;
