@@ -16,14 +16,7 @@ __global__ void add_rmsnorm_bf16x8_kernel(const bf16_t* x, const bf16_t* y, cons
   const uint4* xr = reinterpret_cast<const uint4*>(x + row * d);
   const uint4* yr = reinterpret_cast<const uint4*>(y + row * d);
   uint4* sr = reinterpret_cast<uint4*>(sum + row * d);
-  for (int64_t j = threadIdx.x; j < packs; j += blockDim.x) {
-    float a[8], b[8];
-    unpack8(xr[j], a);
-    unpack8(yr[j], b);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) a[i] += b[i];
-    sr[j] = pack8(a);
-  }
+  for (int64_t j = threadIdx.x; j < packs; j += blockDim.x) sr[j] = add8(xr[j], yr[j]);
   rmsnorm_row_bf16x8(sum, w, normed, rstd, d, eps);  // reads back only this thread's pieces
 }
 

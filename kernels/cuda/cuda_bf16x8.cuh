@@ -26,6 +26,17 @@ __device__ __forceinline__ uint4 pack8(const float (&v)[8]) {
   return raw;
 }
 
+// The elementwise sum of two packs of eight, rounded to bf16 once (the arithmetic of one-element
+// from_f32(to_f32(a) + to_f32(b))).
+__device__ __forceinline__ uint4 add8(const uint4& a, const uint4& b) {
+  float x[8], y[8];
+  unpack8(a, x);
+  unpack8(b, y);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) x[i] += y[i];
+  return pack8(x);
+}
+
 // Whether rows of d elements of these tensors can take the 16-byte path: all bf16, d % 8 == 0,
 // every base address 16-byte aligned.
 inline bool bf16x8_rows(int64_t d, std::initializer_list<const Tensor*> tensors) {

@@ -27,14 +27,8 @@ __global__ void add_kernel(const A* a, const B* b, O* out, int64_t n) {
 }
 
 __global__ void add_bf16x8_kernel(const uint4* a, const uint4* b, uint4* out, int64_t packs) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < packs; i += int64_t(gridDim.x) * blockDim.x) {
-    float x[8], y[8];
-    unpack8(a[i], x);
-    unpack8(b[i], y);
-#pragma unroll
-    for (int e = 0; e < 8; ++e) x[e] += y[e];
-    out[i] = pack8(x);
-  }
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < packs; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = add8(a[i], b[i]);
 }
 
 template <class A, class B, class O>
@@ -82,16 +76,7 @@ __global__ void copy_columns_bf16x8_kernel(const uint4* src, int64_t src_packs, 
     const int64_t r = i / packs, c = i - r * packs;
     const uint4 v = src[r * src_packs + src_pack + c];
     uint4* d = dst + r * dst_packs + dst_pack + c;
-    if (!accumulate) {
-      *d = v;
-      continue;
-    }
-    float x[8], y[8];
-    unpack8(*d, x);
-    unpack8(v, y);
-#pragma unroll
-    for (int e = 0; e < 8; ++e) x[e] += y[e];
-    *d = pack8(x);
+    *d = accumulate ? add8(*d, v) : v;
   }
 }
 
