@@ -1,4 +1,5 @@
-// Plain types that appear in kernel signatures (flags as enum classes, small parameter structs).
+// Plain types that appear in kernel signatures (flags as enum classes, small parameter structs, the
+// MoE routing record).
 // Shared by the dispatch header, the host backend and the CUDA backend: C++17-clean.
 #pragma once
 #include <cstdint>

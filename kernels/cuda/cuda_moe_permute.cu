@@ -13,8 +13,7 @@ namespace r1::ops::cuda {
 
 namespace {
 
-constexpr int kDotWarps = 8;  // (token, slot) dot products per block
-constexpr int kRowWarps = 8;  // rows (or tokens) per block of the 16-byte kernels
+constexpr int kRowWarps = 8;  // warps per block of the warp-per-row kernels (rows, tokens or (token, slot) dots)
 
 void check_routing(const char* op, const MoeRouting& routing) {
   const int64_t rows = routing.tokens * routing.top_k;
@@ -146,7 +145,7 @@ __global__ void scatter_backward_weight_kernel(const G* dy, const Y* yp, const i
                                                int64_t tokens, int64_t top_k, int64_t d) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t pairs = tokens * top_k;
-  for (int64_t tk = int64_t(blockIdx.x) * kDotWarps + warp; tk < pairs; tk += int64_t(gridDim.x) * kDotWarps) {
+  for (int64_t tk = int64_t(blockIdx.x) * kRowWarps + warp; tk < pairs; tk += int64_t(gridDim.x) * kRowWarps) {
     const G* g = dy + (tk / top_k) * d;
     const Y* src = yp + int64_t(slot_row[tk]) * d;
     float s = 0.0f;
@@ -274,9 +273,9 @@ void moe_scatter_backward(const Tensor& dy, const Tensor& yp, const Tensor& weig
     });
     dispatch_float(yp, op, "yp", [&](auto ty) {
       using Y = typename decltype(ty)::type;
-      const int64_t blocks = (rows + kDotWarps - 1) / kDotWarps;
+      const int64_t blocks = (rows + kRowWarps - 1) / kRowWarps;
       const int64_t cap = int64_t(multiprocessor_count()) * 32;
-      scatter_backward_weight_kernel<<<unsigned(blocks < cap ? blocks : cap), kDotWarps * 32, 0, stream()>>>(
+      scatter_backward_weight_kernel<<<unsigned(blocks < cap ? blocks : cap), kRowWarps * 32, 0, stream()>>>(
           static_cast<const G*>(dy.raw()), static_cast<const Y*>(yp.raw()), slot_row, pdw, routing.tokens, top_k, d);
       CUDA_CHECK_LAUNCH();
     });
