@@ -12,7 +12,7 @@ endif()
 
 if(R1_ENABLE_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    set(CMAKE_CUDA_ARCHITECTURES 90)
+    set(CMAKE_CUDA_ARCHITECTURES 90a)
   endif()
   # CMake 3.25 cannot compile .cu as C++20; headers shared with .cu files stay C++17-clean.
   set(CMAKE_CUDA_STANDARD 17)
@@ -21,4 +21,9 @@ if(R1_ENABLE_CUDA)
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
   target_compile_definitions(r1_flags INTERFACE R1_WITH_CUDA=1)
+  # Hopper's warpgroup MMA (the grouped expert GEMMs) needs the arch-specific sm_90a target; other
+  # architectures build without those kernels and use cuBLAS for the same products.
+  if(CMAKE_CUDA_ARCHITECTURES MATCHES "90a")
+    target_compile_definitions(r1_flags INTERFACE R1_CUDA_SM90A=1)
+  endif()
 endif()

@@ -285,4 +285,14 @@ void gemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
 bool grouped_weight_grad_mma(const bf16_t* dy, const bf16_t* x, float* dw, int64_t n, int64_t k,
                              const std::vector<int64_t>& offsets);
 
+// The Hopper forms (cuda_grouped_gemm_wgmma.cu), used first where they apply: y rows of group g =
+// x rows op(w_g), bf16 -> bf16, w [groups, out, in] (w_stored_out_in: y = x w_g^T) or [groups, in, out];
+// and the weight gradient above. Both return false, launching nothing, without sm_90a code or a
+// compute capability 9.0 device, with R1_CUDA_WGMMA=0, for widths not a multiple of 8, unaligned
+// tensors, more than 256 groups or over 2^31 rows.
+bool grouped_gemm_wgmma(const bf16_t* x, const bf16_t* w, bool w_stored_out_in, bf16_t* y, int64_t in, int64_t out,
+                        const std::vector<int64_t>& offsets);
+bool grouped_weight_grad_wgmma(const bf16_t* dy, const bf16_t* x, float* dw, int64_t n, int64_t k,
+                               const std::vector<int64_t>& offsets);
+
 }  // namespace r1::ops::cuda

@@ -1,6 +1,7 @@
 // CUDA matrix products through cuBLAS with f32 accumulation (CUBLAS_COMPUTE_32F, no TF32): the plain
-// GEMM, the per-expert grouped GEMM (one cublasGemmGroupedBatchedEx call over the non-empty groups,
-// pointer arrays uploaded to the device) and its weight gradient. Mixed types (bf16 operands into an
+// GEMM, the per-expert grouped GEMM (on Hopper the wgmma kernels of cuda_grouped_gemm_wgmma.cu,
+// otherwise one cublasGemmGroupedBatchedEx call over the non-empty groups, pointer arrays uploaded to
+// the device) and its weight gradient. Mixed types (bf16 operands into an
 // f32 result, e.g. the f32 expert weight gradients) have no grouped cuBLAS form: the weight gradient
 // runs as the one-launch kernel of cuda_grouped_weight_grad.cu where it covers the shape, otherwise
 // (and for other mixed-type products) as one cublasGemmEx per non-empty group. Tensors are row-major, so every
@@ -147,6 +148,10 @@ void grouped_gemm(const Tensor& x, const Tensor& w, Trans tw, const std::vector<
   R1_CHECK(x.cols() == in && y.cols() == out && x.rows() == y.rows(), op, ": shapes ", x.describe(), " ",
            w.describe(), " ", y.describe());
   check_offsets(offsets, groups, x.rows(), op);
+  if (x.dtype() == DType::bf16 && y.dtype() == DType::bf16 &&
+      grouped_gemm_wgmma(static_cast<const bf16_t*>(x.raw()), static_cast<const bf16_t*>(w.raw()), t,
+                         static_cast<bf16_t*>(y.raw()), in, out, offsets))
+    return;
   const size_t xs = dtype_size(x.dtype()), ys = dtype_size(y.dtype());
   const char* px = static_cast<const char*>(x.raw());
   const char* pw = static_cast<const char*>(w.raw());
@@ -188,6 +193,10 @@ void grouped_gemm_weight_grad(const Tensor& dy, const Tensor& x, const std::vect
   const char* pdy = static_cast<const char*>(dy.raw());
   const char* px = static_cast<const char*>(x.raw());
   char* pdw = static_cast<char*>(dw.raw());
+  if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32 &&
+      grouped_weight_grad_wgmma(static_cast<const bf16_t*>(dy.raw()), static_cast<const bf16_t*>(x.raw()),
+                                static_cast<float*>(dw.raw()), n, k, offsets))
+    return;
   if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32 &&
       grouped_weight_grad_mma(static_cast<const bf16_t*>(dy.raw()), static_cast<const bf16_t*>(x.raw()),
                               static_cast<float*>(dw.raw()), n, k, offsets))

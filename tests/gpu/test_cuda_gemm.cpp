@@ -1,9 +1,11 @@
 // CUDA GEMMs against float64 host products: plain GEMM (every transpose pair, alpha/beta, k = 0,
 // odd and model-sized shapes, f32 -> f32, bf16 -> bf16, bf16 -> f32), the few-row products of
-// decoding, grouped GEMM over expert offsets with empty groups (both weight
-// orientations), its accumulating weight gradient (f32 and bf16 -> f32), bias add/grad, and bitwise
-// determinism.
+// decoding, grouped GEMM over expert offsets with empty groups (both weight orientations, small and
+// expert-sized tiles), its accumulating weight gradient (f32 and bf16 -> f32), bias add/grad, and
+// bitwise determinism. CTest runs the suite twice: as built, and with R1_CUDA_WGMMA=0 (no Hopper kernels).
+#include <string>
 #include <tuple>
+#include <utility>
 
 #include "gpu/cuda_test_support.hpp"
 
@@ -129,12 +131,38 @@ BOOST_AUTO_TEST_CASE(grouped_gemm_both_orientations_with_empty_groups) {
     }
 }
 
+// Expert-sized bf16 products (on Hopper the wgmma kernel): groups spanning several 128-row tiles, a
+// reduction that is not a multiple of the 64-wide step (in = 352), partial output tiles (out = 200),
+// empty groups, both weight orientations; then the same shapes as the MoE layer's data gradient.
+BOOST_AUTO_TEST_CASE(grouped_gemm_expert_sized_tiles) {
+  const std::vector<int64_t> offsets = {0, 300, 300, 301, 557, 700, 700, 1000, 1129, 1200};
+  const int64_t groups = int64_t(offsets.size()) - 1, rows = offsets.back();
+  for (auto [in, out] : {std::pair{int64_t(352), int64_t(200)}, {200, 352}, {64, 136}})
+    for (bool tw : {true, false}) {
+      Tensor x = host_random({rows, in}, DType::bf16, 12);
+      Tensor w = tw ? host_random({groups, out, in}, DType::bf16, 13) : host_random({groups, in, out}, DType::bf16, 13);
+      Tensor ref = Tensor::zeros({rows, out}, DType::f64);
+      ops::grouped_gemm(as_f64(x), as_f64(w), trans(tw), offsets, ref);
+      Tensor y = poisoned({rows, out}, DType::bf16), y2 = poisoned({rows, out}, DType::bf16);
+      ops::grouped_gemm(to_device(x), to_device(w), trans(tw), offsets, y);
+      ops::grouped_gemm(to_device(x), to_device(w), trans(tw), offsets, y2);
+      const std::string what = "grouped_gemm bf16 in=" + std::to_string(in) + " out=" + std::to_string(out) +
+                               (tw ? " w^T" : " w");
+      expect_close(y, ref, tolerance(DType::bf16), what);
+      BOOST_TEST(same_bits(y, y2), what << " is reproducible");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(grouped_gemm_weight_grad_accumulates) {
-  // bf16 -> f32 runs the one-launch tensor-core kernel where n and k are multiples of 8: one output
-  // tile (48x32), partial tiles in both dimensions with groups of 1 to 300 rows (200x136, not
-  // multiples of the 32-row step), and cuBLAS per group otherwise (20x12).
+  // bf16 -> f32 runs one tensor-core launch where n and k are multiples of 8 (wgmma on Hopper, the
+  // mma.sync kernel otherwise): one output tile (48x32), partial tiles in both dimensions with groups
+  // of 1 to 300 rows (200x136, not multiples of the 64-row step), several tiles each way (376x264),
+  // and cuBLAS per group otherwise (20x12).
   const std::vector<int64_t> small = {0, 0, 37, 38, 90, 90}, uneven_rows = {0, 1, 34, 334, 334, 399, 656};
-  for (auto [n, k, offsets] : {std::tuple{int64_t(48), int64_t(32), small}, {200, 136, uneven_rows}, {20, 12, small}})
+  for (auto [n, k, offsets] : {std::tuple{int64_t(48), int64_t(32), small},
+                               {200, 136, uneven_rows},
+                               {376, 264, uneven_rows},
+                               {20, 12, small}})
     for (const TypeCase& tc : {TypeCase{DType::f32, DType::f32}, TypeCase{DType::bf16, DType::f32}}) {
       const int64_t groups = int64_t(offsets.size()) - 1, rows = offsets.back();
       Tensor dy = host_random({rows, n}, tc.operands, 20), x = host_random({rows, k}, tc.operands, 21);
