@@ -42,6 +42,9 @@ void scale(Tensor& x, double s) { R1_DISPATCH(x.device(), scale, x, s); }
 void mul(const Tensor& a, const Tensor& b, Tensor& out) { R1_DISPATCH(out.device(), mul, a, b, out); }
 double sum_squares(const Tensor& x) { R1_DISPATCH(x.device(), sum_squares, x); }
 double sum(const Tensor& x) { R1_DISPATCH(x.device(), sum, x); }
+std::vector<double> sum_squares_each(const std::vector<Tensor>& parts) {
+  R1_DISPATCH(parts.empty() ? Device::host : parts.front().device(), sum_squares_each, parts);
+}
 void convert(const Tensor& src, Tensor& dst) { R1_DISPATCH(dst.device(), convert, src, dst); }
 void copy_columns(const Tensor& src, int64_t src_col, Tensor& dst, int64_t dst_col, int64_t ncols, Accumulate acc) {
   R1_DISPATCH(dst.device(), copy_columns, src, src_col, dst, dst_col, ncols, acc);

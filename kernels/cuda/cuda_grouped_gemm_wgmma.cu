@@ -6,13 +6,19 @@
 // hundred to a thousand) and the mma.sync weight-gradient kernel about 215; wgmma reads both operands
 // straight from shared memory and keeps the accumulators of a 64x128 tile per warpgroup in registers.
 // A block of two warpgroups owns a 128x128 output tile (for the rows form: of one group's rows), walks
-// the reduction in 64-wide steps through a kStages-deep cp.async pipeline into 128B-swizzled tiles
-// (cuda_wgmma.cuh), and writes its tile once: no atomics, so the same bits on every run. Blocks map to
-// (group, tile) through a prefix of tile counts passed by value, so empty groups cost nothing and a
-// launch is capturable in a CUDA graph. Out-of-range rows and columns are zero-filled by the copies.
+// the reduction in 64-wide steps through a 3-stage cp.async ring of 128B-swizzled tiles
+// (cuda_wgmma.cuh), two blocks per SM so one block's pipeline fill and epilogue overlap the other's
+// products, and writes its tile once, staged through shared memory into 16-byte row segments: no
+// atomics, so the same bits on every run. Blocks map to (group, tile) through a prefix of tile counts
+// passed by value, so empty groups cost nothing and a launch is capturable in a CUDA graph.
+// Out-of-range rows and columns are zero-filled by the copies.
+// Measured on the small DeepSeek-V3 MoE step (docs/benchmarks.md): 3 stages x 2 blocks per SM 0.0842
+// s/step against 0.0872 for 5 stages x 1 block (one wgmma group kept in flight) and 0.0874 for 6 x 1;
+// cuBLAS' grouped GEMM with the mma.sync weight gradient 0.0942.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cuda/cuda_common.cuh"
@@ -24,12 +30,22 @@ namespace {
 
 constexpr int kTile = 128;                    // output tile edge; two warpgroups of 64 x 128
 constexpr int kStepK = 64;                    // reduction per pipeline step: one 128-byte line of bf16
-constexpr int kStages = 5;                    // steps in the ring; kStages - 2 are loaded ahead
 constexpr int kBlockThreads = 256;
 constexpr int kLineBytes = 128;
 constexpr int kOperandBytes = kTile * kLineBytes;  // one operand's tile per stage: 128 lines
 constexpr int kStageBytes = 2 * kOperandBytes;
+// Stages in the ring and blocks per SM: each step waits for its own products, so the loads run
+// kStages - 1 steps ahead; the other block on the SM fills the gaps.
+constexpr int kStages = 3, kBlocksPerSm = 2;
 constexpr size_t kSharedBytes = size_t(kStages) * kStageBytes + 1024;  // + alignment of the swizzle atoms
+// The epilogue's staging tile (after the main loop the ring is free): 128 rows padded by 8 elements,
+// so a warp's bf16x2 fragment writes (rows 4 banks apart) and a half-warp's float2 writes (rows 8
+// banks apart) hit distinct banks.
+template <class T>
+constexpr int staging_ld() {
+  return kTile + 8;
+}
+static_assert(kTile * staging_ld<float>() * sizeof(float) <= size_t(kStages) * kStageBytes, "staging fits the ring");
 constexpr int kMaxGroups = 256;
 
 // Group row ranges and the first block of every group (tile_starts[groups] = number of blocks).
@@ -50,10 +66,6 @@ __device__ __forceinline__ int group_of_block(const GroupTiles& tiles, int block
       hi = mid - 1;
   }
   return lo;
-}
-
-__device__ __forceinline__ void cp_async_16_to(uint32_t shared, const void* global, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global), "r"(valid ? 16 : 0));
 }
 
 // This thread's four 16-byte copies per step into one operand's 128-line tile. Thread t copies chunk
@@ -96,7 +108,7 @@ struct OperandLoader {
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const bool ok = mn_ok[i] && k[i] < k_end;
-      cp_async_16_to(tile + shared_offset[i], ok ? src[i] : any, ok);
+      cp_async_16_at(tile + shared_offset[i], ok ? src[i] : any, ok);
       src[i] += step_elements;
       k[i] += kStepK;
     }
@@ -119,6 +131,7 @@ template <bool AMnMajor, bool BMnMajor>
 __device__ __forceinline__ void multiply_tiles(float (&acc)[64], OperandLoader<AMnMajor>& a, OperandLoader<BMnMajor>& b,
                                                int steps, uint32_t shared) {
 #if defined(R1_WGMMA_AVAILABLE)
+  constexpr int kLookahead = kStages - 1;
   const int warpgroup = int(threadIdx.x) / 128;
   auto load_step = [&](int step) {
     const uint32_t stage = shared + uint32_t(step % kStages) * kStageBytes;
@@ -126,17 +139,19 @@ __device__ __forceinline__ void multiply_tiles(float (&acc)[64], OperandLoader<A
     b.load(stage + kOperandBytes);
   };
 #pragma unroll
-  for (int s = 0; s < kStages - 2; ++s) {
+  for (int s = 0; s < kLookahead; ++s) {
     if (s < steps) load_step(s);
     cp_async_commit();
   }
 #pragma unroll
   for (int i = 0; i < 64; ++i) acc[i] = 0.0f;
   for (int step = 0; step < steps; ++step) {
-    cp_async_wait_pending<kStages - 3>();  // this thread's copies of `step` have landed
-    fence_proxy_async();                   // ... and are visible to wgmma's reads
-    __syncthreads();  // everyone's copies are in; every warpgroup has finished the wgmma of step - 2
-    if (step + kStages - 2 < steps) load_step(step + kStages - 2);  // into step - 2's stage
+    cp_async_wait_pending<kLookahead - 1>();  // this thread's copies of `step` have landed
+    fence_proxy_async();                      // ... and are visible to wgmma's reads
+    // Everyone's copies are in, and every warpgroup is done with step - 1, whose stage the next
+    // load refills (its products completed at the wait of the previous iteration).
+    __syncthreads();
+    if (step + kLookahead < steps) load_step(step + kLookahead);
     cp_async_commit();
     const uint32_t tile_a = shared + uint32_t(step % kStages) * kStageBytes, tile_b = tile_a + kOperandBytes;
     wgmma_pin(acc);
@@ -146,7 +161,7 @@ __device__ __forceinline__ void multiply_tiles(float (&acc)[64], OperandLoader<A
       wgmma_m64n128k16<AMnMajor, BMnMajor>(acc, operand_descriptor<AMnMajor>(tile_a, warpgroup, kk),
                                            operand_descriptor<BMnMajor>(tile_b, 0, kk));
     wgmma_commit();
-    wgmma_wait<1>();  // step - 1's products are done (step's may still run)
+    wgmma_wait<0>();
     wgmma_pin(acc);
   }
   wgmma_wait<0>();
@@ -157,15 +172,34 @@ __device__ __forceinline__ void multiply_tiles(float (&acc)[64], OperandLoader<A
 #endif
 }
 
-__device__ __forceinline__ uint32_t aligned_shared_base() {
+// The dynamic shared memory, rounded up to the 1024-byte alignment of the swizzle atoms.
+__device__ __forceinline__ unsigned char* aligned_shared() {
   extern __shared__ __align__(16) unsigned char shared_raw[];
-  return (smem_address(shared_raw) + 1023u) & ~1023u;
+  return shared_raw + ((1024u - (smem_address(shared_raw) & 1023u)) & 1023u);
+}
+
+// Writes this thread's accumulators into the row-major [128, staging_ld<T>()] staging tile; the
+// caller has made sure no warp still reads the ring, and synchronises before the tile is read.
+template <class T>
+__device__ __forceinline__ void stage_accumulators(const float (&acc)[64], T* staging) {
+  constexpr int ld = staging_ld<T>();
+  const int lane = int(threadIdx.x) % 32, warp = int(threadIdx.x) / 32;  // warp w: rows 16 w .. 16 w + 15
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      T* p = staging + (warp * 16 + lane / 4 + 8 * h) * ld + 8 * j + 2 * (lane % 4);
+      if constexpr (std::is_same_v<T, float>)
+        *reinterpret_cast<float2*>(p) = make_float2(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+      else
+        *reinterpret_cast<uint32_t*>(p) = pack_bf16(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+    }
 }
 
 // Rows form: block = (group, 128-row tile of the group, 128-column tile of the output). x is [rows, in]
 // (K-major A); w_g is [out, in] (K-major B, y = x w^T) or [in, out] (MN-major B, y = x w).
 template <bool WStoredInOut>
-__global__ void __launch_bounds__(kBlockThreads, 1)
+__global__ void __launch_bounds__(kBlockThreads, kBlocksPerSm)
     grouped_gemm_rows_kernel(const bf16_t* __restrict__ x, const bf16_t* __restrict__ w, bf16_t* __restrict__ y,
                              int in, int out, int tiles_n, GroupTiles tiles) {
   const int group = group_of_block(tiles, int(blockIdx.x));
@@ -175,28 +209,28 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const bf16_t* w_g = w + int64_t(group) * in * out;
   OperandLoader<false> a(x, in, m0, row_end, 0, in);
   OperandLoader<WStoredInOut> b(w_g, WStoredInOut ? out : in, n0, out, 0, in);
+  unsigned char* shared = aligned_shared();
   float acc[64];
-  multiply_tiles(acc, a, b, (in + kStepK - 1) / kStepK, aligned_shared_base());
+  multiply_tiles(acc, a, b, (in + kStepK - 1) / kStepK, smem_address(shared));
 
-  const int lane = int(threadIdx.x) % 32, warp = int(threadIdx.x) / 32;
-  const int row0 = m0 + warp * 16 + lane / 4;  // warp w of warpgroup g: rows 64 g + 16 (w % 4) + ..
+  // Through shared memory into 16-byte segments of the group's rows (8 per thread).
+  bf16_t* staging = reinterpret_cast<bf16_t*>(shared);
+  __syncthreads();  // both warpgroups are done with the ring
+  stage_accumulators(acc, staging);
+  __syncthreads();
+  constexpr int kChunks = kTile / 8, ld = staging_ld<bf16_t>();
+  const int rows = min(kTile, row_end - m0), chunk = int(threadIdx.x) % kChunks, col = n0 + 8 * chunk;
+  if (col >= out) return;  // out is a multiple of 8: a chunk is all in or all out
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int row = row0 + 8 * h;
-    if (row >= row_end) continue;
-    bf16_t* y_row = y + int64_t(row) * out;
-#pragma unroll
-    for (int j = 0; j < 16; ++j) {
-      const int col = n0 + 8 * j + 2 * (lane % 4);  // out is a multiple of 8: col < out covers col + 1
-      if (col < out)
-        *reinterpret_cast<uint32_t*>(y_row + col) = pack_bf16(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
-    }
-  }
+  for (int r = int(threadIdx.x) / kChunks; r < kTile; r += kBlockThreads / kChunks)
+    if (r < rows)
+      *reinterpret_cast<uint4*>(y + int64_t(m0 + r) * out + col) =
+          *reinterpret_cast<const uint4*>(staging + r * ld + 8 * chunk);
 }
 
 // Weight-gradient form: block = (group, 128 x 128 tile of dw_g [n, k]); the reduction runs over the
 // group's rows: A = dy_g^T (dy is [rows, n]: MN-major), B = x_g ([rows, k]: MN-major).
-__global__ void __launch_bounds__(kBlockThreads, 1)
+__global__ void __launch_bounds__(kBlockThreads, kBlocksPerSm)
     grouped_weight_grad_wgmma_kernel(const bf16_t* __restrict__ dy, const bf16_t* __restrict__ x,
                                      float* __restrict__ dw, int n, int k, int tiles_n, GroupTiles tiles) {
   const int group = group_of_block(tiles, int(blockIdx.x));
@@ -205,26 +239,31 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const int m0 = local / tiles_n * kTile, n0 = local % tiles_n * kTile;
   OperandLoader<true> a(dy, n, m0, n, row_begin, row_end);
   OperandLoader<true> b(x, k, n0, k, row_begin, row_end);
+  unsigned char* shared = aligned_shared();
   float acc[64];
-  multiply_tiles(acc, a, b, (row_end - row_begin + kStepK - 1) / kStepK, aligned_shared_base());
+  multiply_tiles(acc, a, b, (row_end - row_begin + kStepK - 1) / kStepK, smem_address(shared));
 
-  const int lane = int(threadIdx.x) % 32, warp = int(threadIdx.x) / 32;
+  // Through shared memory: dw += the tile in 16-byte segments (16 per thread).
+  float* staging = reinterpret_cast<float*>(shared);
+  __syncthreads();  // both warpgroups are done with the ring
+  stage_accumulators(acc, staging);
+  __syncthreads();
+  constexpr int kChunks = kTile / 4, ld = staging_ld<float>();
+  const int rows = min(kTile, n - m0), chunk = int(threadIdx.x) % kChunks, col = n0 + 4 * chunk;
+  if (col >= k) return;  // k is a multiple of 8: a chunk is all in or all out
   float* out = dw + int64_t(group) * n * k;
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int row = m0 + warp * 16 + lane / 4 + 8 * h;
-    if (row >= n) continue;
-#pragma unroll
-    for (int j = 0; j < 16; ++j) {
-      const int col = n0 + 8 * j + 2 * (lane % 4);  // k is a multiple of 8
-      if (col >= k) continue;
-      float2* p = reinterpret_cast<float2*>(out + int64_t(row) * k + col);
-      float2 v = *p;
-      v.x += acc[4 * j + 2 * h];
-      v.y += acc[4 * j + 2 * h + 1];
+  for (int r = int(threadIdx.x) / kChunks; r < kTile; r += kBlockThreads / kChunks)
+    if (r < rows) {
+      float4* p = reinterpret_cast<float4*>(out + int64_t(m0 + r) * k + col);
+      const float4 add = *reinterpret_cast<const float4*>(staging + r * ld + 4 * chunk);
+      float4 v = *p;
+      v.x += add.x;
+      v.y += add.y;
+      v.z += add.z;
+      v.w += add.w;
       *p = v;
     }
-  }
 }
 
 // Whether this build and device run the wgmma kernels: sm_90a code compiled in (R1_CUDA_SM90A), a

@@ -30,6 +30,10 @@ __device__ __forceinline__ void cp_async_16(void* shared, const void* global, bo
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(shared)), "l"(global),
                "r"(valid ? 16 : 0));
 }
+// The same with the shared-memory address already in the shared window (e.g. a swizzled offset).
+__device__ __forceinline__ void cp_async_16_at(uint32_t shared, const void* global, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global), "r"(valid ? 16 : 0));
+}
 // 4 bytes the same way (through L1: cp.async.ca), for the strided f32 row statistics.
 __device__ __forceinline__ void cp_async_4(void* shared, const void* global, bool valid) {
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_address(shared)), "l"(global),

@@ -89,6 +89,13 @@ double sum_squares(const Tensor& x) {
   });
 }
 
+std::vector<double> sum_squares_each(const std::vector<Tensor>& parts) {
+  std::vector<double> sums;
+  sums.reserve(parts.size());
+  for (const Tensor& part : parts) sums.push_back(sum_squares(part));
+  return sums;
+}
+
 double sum(const Tensor& x) {
   return dispatch_float(x, "sum", [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -70,10 +70,16 @@ void all_reduce_runs(Tensor& flat, const std::vector<std::pair<int64_t, int64_t>
   flush();
 }
 
-double sum_squares_of_runs(const Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& runs) {
-  double s = 0;
-  for (auto& r : runs) s += ops::sum_squares(flat.flat(r.first, {r.second}));
-  return s;
+// Sums of squares of the dense runs and of the expert runs, in run order, with one device sync.
+std::pair<double, double> sum_squares_of_runs(const Tensor& flat, const std::vector<std::pair<int64_t, int64_t>>& dense,
+                                              const std::vector<std::pair<int64_t, int64_t>>& expert) {
+  std::vector<Tensor> parts;
+  for (auto& r : dense) parts.push_back(flat.flat(r.first, {r.second}));
+  for (auto& r : expert) parts.push_back(flat.flat(r.first, {r.second}));
+  const std::vector<double> sums = ops::sum_squares_each(parts);
+  double dense_sq = 0, expert_sq = 0;
+  for (size_t i = 0; i < sums.size(); ++i) (i < dense.size() ? dense_sq : expert_sq) += sums[i];
+  return {dense_sq, expert_sq};
 }
 }  // namespace
 
@@ -102,9 +108,9 @@ double synchronize_gradients(RunContext& ctx, Model& model) {
   }
   // Global norm: every stage's dense parameters once (the last stage's copy of a shared embedding
   // excluded), every expert shard once.
-  double dense_sq = sum_squares_of_runs(grads, dense);
+  auto [dense_sq, local_expert_sq] = sum_squares_of_runs(grads, dense, expert);
   if (shared_embedding && !model.shard().has_embedding) dense_sq -= ops::sum_squares(store.grad(embed));
-  double expert_sq = ctx.grid->ep().allreduce(sum_squares_of_runs(grads, expert));
+  double expert_sq = ctx.grid->ep().allreduce(local_expert_sq);
   double total = grid.pipeline().allreduce(dense_sq + expert_sq);
   return std::sqrt(std::max(0.0, total));
 }

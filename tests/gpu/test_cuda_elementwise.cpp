@@ -1,8 +1,10 @@
 // CUDA elementwise kernels and reductions against float64 host references: fill, add, mul, axpy,
 // scale (every f32/bf16 operand mix), convert (f32/f64/bf16, bf16 rounding identical to the host's),
-// copy_columns (both modes), sum and sum_squares (and their determinism).
+// copy_columns (both modes), sum and sum_squares (and their determinism), sum_squares_each.
 #include <cmath>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "gpu/cuda_test_support.hpp"
 
@@ -141,6 +143,21 @@ BOOST_AUTO_TEST_CASE(sums_match_float64_and_are_deterministic) {
     }
   Tensor empty = Tensor::empty({0}, DType::f32, Device::cuda);
   BOOST_TEST(ops::sum(empty) == 0.0);
+}
+
+// Many parts with one transfer: each part's value is the single-tensor sum_squares (same bits),
+// which the test above checks against float64; parts of different sizes share the partials buffer.
+BOOST_AUTO_TEST_CASE(sum_squares_each_matches_single_calls) {
+  Tensor flat = to_device(host_random({(int64_t(1) << 21) + 3000}, DType::f32, 12));
+  const std::vector<std::pair<int64_t, int64_t>> runs = {{0, 1000}, {1000, 0}, {1000, int64_t(1) << 21}, {5, 7}};
+  std::vector<Tensor> parts;
+  for (auto [offset, count] : runs) parts.push_back(flat.flat(offset, {count}));
+  const std::vector<double> sums = ops::sum_squares_each(parts);
+  BOOST_TEST_REQUIRE(sums.size() == parts.size());
+  for (size_t i = 0; i < parts.size(); ++i)
+    BOOST_TEST(sums[i] == ops::sum_squares(parts[i]), "part " << i << ": " << sums[i]);
+  BOOST_TEST(sums[1] == 0.0);
+  BOOST_TEST(ops::sum_squares_each({}).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
