@@ -193,14 +193,14 @@ void grouped_gemm_weight_grad(const Tensor& dy, const Tensor& x, const std::vect
   const char* pdy = static_cast<const char*>(dy.raw());
   const char* px = static_cast<const char*>(x.raw());
   char* pdw = static_cast<char*>(dw.raw());
-  if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32 &&
-      grouped_weight_grad_wgmma(static_cast<const bf16_t*>(dy.raw()), static_cast<const bf16_t*>(x.raw()),
-                                static_cast<float*>(dw.raw()), n, k, offsets))
-    return;
-  if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32 &&
-      grouped_weight_grad_mma(static_cast<const bf16_t*>(dy.raw()), static_cast<const bf16_t*>(x.raw()),
-                              static_cast<float*>(dw.raw()), n, k, offsets))
-    return;
+  if (x.dtype() == DType::bf16 && dw.dtype() == DType::f32) {  // one launch: wgmma on Hopper, else mma.sync
+    const auto* dy16 = static_cast<const bf16_t*>(dy.raw());
+    const auto* x16 = static_cast<const bf16_t*>(x.raw());
+    auto* dw32 = static_cast<float*>(dw.raw());
+    if (grouped_weight_grad_wgmma(dy16, x16, dw32, n, k, offsets) ||
+        grouped_weight_grad_mma(dy16, x16, dw32, n, k, offsets))
+      return;
+  }
   // dw_g[n, k] += dy_g^T x_g; column-major: dw_g^T[k, n] += x_g^T[k, rows] dy_g[rows, n].
   GroupedProblems problems;
   for (int64_t g = 0; g < groups; ++g) {

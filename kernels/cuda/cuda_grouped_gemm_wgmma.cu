@@ -178,11 +178,12 @@ __device__ __forceinline__ unsigned char* aligned_shared() {
   return shared_raw + ((1024u - (smem_address(shared_raw) & 1023u)) & 1023u);
 }
 
-// Writes this thread's accumulators into the row-major [128, staging_ld<T>()] staging tile; the
-// caller has made sure no warp still reads the ring, and synchronises before the tile is read.
+// Writes the block's accumulators into the row-major [128, staging_ld<T>()] staging tile over the
+// ring (after both warpgroups are done with it); on return every thread may read the whole tile.
 template <class T>
 __device__ __forceinline__ void stage_accumulators(const float (&acc)[64], T* staging) {
   constexpr int ld = staging_ld<T>();
+  __syncthreads();  // both warpgroups are done with the ring
   const int lane = int(threadIdx.x) % 32, warp = int(threadIdx.x) / 32;  // warp w: rows 16 w .. 16 w + 15
 #pragma unroll
   for (int h = 0; h < 2; ++h)
@@ -194,6 +195,7 @@ __device__ __forceinline__ void stage_accumulators(const float (&acc)[64], T* st
       else
         *reinterpret_cast<uint32_t*>(p) = pack_bf16(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
     }
+  __syncthreads();
 }
 
 // Rows form: block = (group, 128-row tile of the group, 128-column tile of the output). x is [rows, in]
@@ -215,9 +217,7 @@ __global__ void __launch_bounds__(kBlockThreads, kBlocksPerSm)
 
   // Through shared memory into 16-byte segments of the group's rows (8 per thread).
   bf16_t* staging = reinterpret_cast<bf16_t*>(shared);
-  __syncthreads();  // both warpgroups are done with the ring
   stage_accumulators(acc, staging);
-  __syncthreads();
   constexpr int kChunks = kTile / 8, ld = staging_ld<bf16_t>();
   const int rows = min(kTile, row_end - m0), chunk = int(threadIdx.x) % kChunks, col = n0 + 8 * chunk;
   if (col >= out) return;  // out is a multiple of 8: a chunk is all in or all out
@@ -245,9 +245,7 @@ __global__ void __launch_bounds__(kBlockThreads, kBlocksPerSm)
 
   // Through shared memory: dw += the tile in 16-byte segments (16 per thread).
   float* staging = reinterpret_cast<float*>(shared);
-  __syncthreads();  // both warpgroups are done with the ring
   stage_accumulators(acc, staging);
-  __syncthreads();
   constexpr int kChunks = kTile / 4, ld = staging_ld<float>();
   const int rows = min(kTile, n - m0), chunk = int(threadIdx.x) % kChunks, col = n0 + 4 * chunk;
   if (col >= k) return;  // k is a multiple of 8: a chunk is all in or all out
