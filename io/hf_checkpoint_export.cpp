@@ -58,7 +58,9 @@ std::string find_tokenizer(const std::string& checkpoint_path, const std::string
 
 // Copies tokenizer.json (and the tokenizer_config.json beside it, if any) into `folder`; without a
 // tokenizer_config.json, writes one naming the generic fast tokenizer class so AutoTokenizer loads
-// tokenizer.json whatever the model type.
+// tokenizer.json whatever the model type. The other prompting files beside it (generation config,
+// chat_template.jinja, special_tokens_map.json: a run started from a Hugging Face folder keeps
+// them in its run_dir) are copied too, so the export prompts and stops as the original did.
 void copy_tokenizer(const std::string& tokenizer_json, const std::string& folder, std::vector<std::string>& files) {
   std::error_code ec;
   const fs::path out = fs::path(folder) / "tokenizer.json";
@@ -76,6 +78,13 @@ void copy_tokenizer(const std::string& tokenizer_json, const std::string& folder
     R1_INPUT_CHECK(f, config_out.string(), ": write failed");
   }
   files.push_back(config_out.string());
+  for (const char* name : {"generation_config.json", "chat_template.jinja", "special_tokens_map.json"}) {
+    const fs::path in = fs::path(tokenizer_json).parent_path() / name, copy = fs::path(folder) / name;
+    if (!fs::is_regular_file(in, ec)) continue;
+    fs::copy_file(in, copy, fs::copy_options::overwrite_existing, ec);
+    R1_INPUT_CHECK(!ec, in.string(), ": cannot copy to ", copy.string(), ": ", ec.message());
+    files.push_back(copy.string());
+  }
 }
 
 // Checks the checkpoint's /model against the parameter list: every parameter present with its

@@ -62,6 +62,26 @@ void Tokenizer::set_eos_token(std::string_view token) {
   eos_id_ = id;
 }
 
+std::vector<int32_t> Tokenizer::stop_ids() const {
+  if (!stop_ids_.empty()) return stop_ids_;
+  if (eos_id_ >= 0) return {eos_id_};
+  return {};
+}
+
+void Tokenizer::set_stop_ids(const std::vector<int32_t>& ids) {
+  for (int32_t id : ids)
+    R1_INPUT_CHECK(id >= 0 && id < vocab_size(), "stop token id ", id, " is outside the vocabulary (", vocab_size(), ")");
+  stop_ids_ = ids;
+  if (!ids.empty()) eos_id_ = ids[0];
+}
+
+bool Tokenizer::is_stop(int32_t id) const {
+  if (stop_ids_.empty()) return id >= 0 && id == eos_id_;
+  for (int32_t s : stop_ids_)
+    if (s == id) return true;
+  return false;
+}
+
 void Tokenizer::add_token_with_id(bpe::AddedToken token, const std::string& where) {
   R1_INPUT_CHECK(!token.content.empty(), where, ": added token content is empty");
   R1_INPUT_CHECK(token.id >= 0, where, ": added token '", token.content, "' has negative id ", token.id);

@@ -75,6 +75,13 @@ class Tokenizer {
   int32_t eos_id() const { return eos_id_; }
   void set_eos_token(std::string_view token);
 
+  // Ids that end a generated sequence: {eos_id()} unless set (a model's generation_config.json may
+  // list several, e.g. Llama-3's <|end_of_text|>, <|eom_id|>, <|eot_id|>). set_stop_ids makes
+  // ids[0] the eos_id(); every id must be in the vocabulary.
+  std::vector<int32_t> stop_ids() const;
+  void set_stop_ids(const std::vector<int32_t>& ids);
+  bool is_stop(int32_t id) const;
+
  private:
   Tokenizer(bpe::BpeModel model, bpe::PreTokenizer pre_tokenizer);
 
@@ -93,6 +100,7 @@ class Tokenizer {
   std::vector<int32_t> added_token_index_;  // [vocab_size] index into added_tokens_, or -1
   std::string post_processor_json_ = "null";  // tokenizer.json post_processor, written back by save()
   int32_t eos_id_ = -1;
+  std::vector<int32_t> stop_ids_;  // empty: {eos_id_}
   mutable bpe::WordCache cache_;
 };
 

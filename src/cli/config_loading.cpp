@@ -5,6 +5,7 @@
 
 #include "cli/embedded_configs.hpp"
 #include "core/config_yaml.hpp"
+#include "rl/hf_recipe.hpp"
 
 namespace r1::cli {
 
@@ -29,6 +30,7 @@ RecipeInputs load_recipe(const std::string& source, const std::vector<std::strin
   RecipeInputs in;
   in.config_file = src.file;
   read_config(src, in.config);
+  resolve_hf_models(in.config, src.file);  // model.from_hf: the architecture from the folder's config.json
   in.config.validate(src.file);
   in.resolved_yaml = write_config(in.config);
   return in;

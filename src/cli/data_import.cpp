@@ -68,11 +68,11 @@ DatasetKind dataset_kind_of(ImportKind kind) {
 
 ImportReport import_dataset(const ImportOptions& options, const Tokenizer& tokenizer, std::ostream* progress) {
   const std::string& in = options.input;
-  R1_INPUT_CHECK(options.chat_template == "compact", "r1 data import: unknown chat template '", options.chat_template,
-                 "' (available: compact)");
   R1_INPUT_CHECK(!options.output.empty(), "r1 data import: no output file given");
-  for (const std::string& token : r1_special_tokens())
-    R1_INPUT_CHECK(tokenizer.token_id(token) >= 0, "r1 data import: the tokenizer lacks the special token ", token);
+  for (const std::string& token : options.prompt_template.required_tokens())
+    R1_INPUT_CHECK(tokenizer.token_id(token) >= 0, "r1 data import: template '", options.prompt_template.spec(),
+                   "' writes the token ", token, ", which the tokenizer lacks (use --template hf or r1_zero with a "
+                   "pretrained tokenizer)");
 
   // Pass 1: parse and check every line.
   ImportReport report;
@@ -104,7 +104,7 @@ ImportReport import_dataset(const ImportOptions& options, const Tokenizer& token
   DatasetAttributes attributes;
   attributes.kind = dataset_kind_of(options.kind);
   attributes.tokenizer = tokenizer_identity(tokenizer);
-  attributes.chat_template = options.chat_template;
+  attributes.chat_template = options.prompt_template.spec();
   attributes.source_path = in;
   attributes.source_sha256 = sha256_file_hex(in, &attributes.source_bytes);
   attributes.created_by = std::string("r1 ") + R1_VERSION;
@@ -121,11 +121,12 @@ ImportReport import_dataset(const ImportOptions& options, const Tokenizer& token
         record.gold = text.gold;
         record.solution = text.solution;
         record.source_id = text.source_id;
-        record.prompt = tokenizer.encode(format_prompt(text.question));
+        record.prompt = tokenizer.encode(options.prompt_template.prompt(text.question));
         record.response.clear();
         if (import_kind_is_sft(options.kind)) {
           std::string response = text.response;
-          if (!response.ends_with(kEndOfText)) response += kEndOfText;
+          const std::string& end = options.prompt_template.end_of_response();
+          if (!response.ends_with(end)) response += end;
           record.response = tokenizer.encode(response);
         }
         report.prompt_tokens += int64_t(record.prompt.size());

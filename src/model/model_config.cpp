@@ -18,6 +18,7 @@ void RopeScalingConfig::visit(ConfigVisitor& v) {
 }
 
 void ModelConfig::visit(ConfigVisitor& v) {
+  v.field("from_hf", from_hf, "Hugging Face model folder: architecture, weights, tokenizer and chat template from it");
   v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama"}, "model family (HF model_type)");
   v.field("vocab_size", vocab_size, "vocabulary size (0 = the tokenizer's)", at_least(0));
   v.field("hidden_size", hidden_size, "residual stream width", at_least(1));

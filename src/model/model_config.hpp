@@ -20,6 +20,11 @@ struct RopeScalingConfig {
 };
 
 struct ModelConfig {
+  // A Hugging Face model folder: its config.json sets every architecture key below (the recipe's own
+  // training keys router_bias_update_speed, seq_aux_loss_alpha and mtp_loss_weight stay the
+  // recipe's), and the run starts from its weights, tokenizer and generation settings
+  // (rl/hf_recipe.hpp). "" = the architecture is the keys below.
+  std::string from_hf;
   std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama
   int64_t vocab_size = 512;
   int64_t hidden_size = 64;

@@ -6,7 +6,6 @@
 #include "core/config_yaml.hpp"
 #include "io/checkpoint_file.hpp"
 #include "io/model_tensors.hpp"
-#include "rl/chat_template.hpp"
 
 namespace fs = std::filesystem;
 
@@ -40,9 +39,7 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint_path, const std::st
                    " (pass --tokenizer)");
     path = guess.string();
   }
-  Tokenizer t = Tokenizer::load(path);
-  t.add_special_tokens(r1_special_tokens());
-  return t;
+  return Tokenizer::load(path);  // the run saved its tokenizer whole, special tokens included
 }
 
 }  // namespace r1

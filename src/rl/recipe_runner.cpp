@@ -8,6 +8,8 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
+#include "rl/hf_recipe.hpp"
+#include "io/hf_rank_weights.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
 #include "rl/checkpoint_model.hpp"
@@ -63,6 +65,9 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   const fs::path run_dir(c.run_dir);
 
   RunContext ctx{c, in.config_file, world, world, run_tokenizer(c, run_dir)};
+  const std::optional<HfPrompting> prompting = run_prompting(c);
+  if (prompting) apply_stop_ids(ctx.tokenizer, *prompting);
+  ctx.prompt_template = run_prompt_template(c, ctx.tokenizer, prompting, in.config_file);
   ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
@@ -77,8 +82,15 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
 
   // Restart: the newest valid checkpoint decides where the recipe continues.
   std::optional<ResumePoint> resume = find_resume_point(ctx);
+  std::optional<HfModelSource> hf_source;  // the starting weights of a fresh model.from_hf run
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
+  const bool grows_vocabulary = c.tokenizer.source == "path" && !c.tokenizer.add_tokens.empty();
+  if (grows_vocabulary) mc.vocab_size = std::max(mc.vocab_size, ctx.tokenizer.vocab_size());
+  if (!mc.from_hf.empty())
+    R1_INPUT_CHECK(mc.vocab_size >= ctx.tokenizer.vocab_size(), mc.from_hf, "/config.json: vocab_size: the model has ",
+                   mc.vocab_size, " embedding rows but the tokenizer ", c.tokenizer.path, " has ids up to ",
+                   ctx.tokenizer.vocab_size() - 1, " (not this model's tokenizer?)");
   R1_INPUT_CHECK(mc.vocab_size >= ctx.tokenizer.vocab_size(), in.config_file, ": model.vocab_size: ", mc.vocab_size,
                  " is smaller than the tokenizer's vocabulary (", ctx.tokenizer.vocab_size(), "); use 0 to follow the tokenizer");
   if (resume) {
@@ -117,6 +129,8 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
       for (size_t i = 0; i < diffs.size() && i < 40; ++i) msg += "\n  " + diffs[i];
       throw InputError(msg);
     }
+  } else if (!mc.from_hf.empty()) {
+    hf_source.emplace(HfModelSource::open(mc.from_hf));  // every weight's name, shape and type checked now
   }
   if (!resume && world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
     // No checkpoint but outputs: only the same job (same resolved config) may start over here.
@@ -135,6 +149,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     if (!resume) {
       replace_file_atomically((run_dir / "config.yaml").string(), in.resolved_yaml);
       ctx.tokenizer.save((run_dir / "tokenizer.json").string());
+      if (prompting) copy_prompting_files(*prompting, run_dir.string());
       std::ofstream(ctx.metrics_path, std::ios::trunc);  // a restart from scratch of the same job
     } else {
       fs::resize_file(ctx.metrics_path, uint64_t(resume->metrics_bytes));  // drop lines after the checkpoint
@@ -163,6 +178,9 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   } else if (!c.init.checkpoint.empty()) {
     load_checkpoint_weights(c.init.checkpoint, *ctx.model, world);
     log_info("init: weights from ", c.init.checkpoint);
+  } else if (hf_source) {
+    load_hf_rank_weights(*hf_source, *ctx.model, world, grows_vocabulary ? VocabularyGrowth::grow : VocabularyGrowth::exact);
+    log_info("init: weights from the Hugging Face folder ", mc.from_hf, " (", hf_source->torch_dtype(), ")");
   } else {
     ctx.model->init_weights(uint64_t(c.seed));
   }

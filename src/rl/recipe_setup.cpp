@@ -11,8 +11,10 @@ namespace r1 {
 
 Tokenizer build_tokenizer(const RunConfig& c) {
   if (c.tokenizer.source == "path") {
+    // A pretrained tokenizer stays the model's: ids as Hugging Face gives them, nothing added unless
+    // the recipe lists tokens explicitly (the model's embedding then grows, recipe_runner.cpp).
     Tokenizer t = Tokenizer::load(c.tokenizer.path);
-    t.add_special_tokens(r1_special_tokens());
+    if (!c.tokenizer.add_tokens.empty()) t.add_special_tokens(c.tokenizer.add_tokens);
     return t;
   }
   std::vector<std::string> corpus;
@@ -48,8 +50,8 @@ std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) 
   }
   SynthSplit split = synth_split_from_name(s.data.split);
   if (s.kind == "pretrain") return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
-  if (s.kind == "sft") return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer);
-  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer);
+  if (s.kind == "sft") return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
+  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
 }
 
 }  // namespace r1

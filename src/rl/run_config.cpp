@@ -93,6 +93,7 @@ void TokenizerConfig::visit(ConfigVisitor& v) {
   v.field("vocab_size", vocab_size, "BPE vocabulary size when training", at_least(260));
   v.choice("pattern", pattern, {"qwen2", "gpt2"}, "pre-tokenizer of a trained BPE (qwen2 splits numbers into digits)");
   v.field("train_examples", train_examples, "synthetic documents to train on", at_least(1));
+  v.field("add_tokens", add_tokens, "tokens added to a loaded tokenizer (the embedding and LM head grow to fit)");
 }
 
 void CheckpointConfig::visit(ConfigVisitor& v) {
@@ -125,6 +126,9 @@ void RunConfig::visit(ConfigVisitor& v) {
   v.field("threads", threads, "host threads per rank", at_least(1));
   v.choice("device", device, {"host", "cuda"}, "where tensors live");
   section(v, "tokenizer", tokenizer, "tokenizer");
+  v.field("template", prompt_template, "prompt template: compact | r1_zero | hf (the model's chat template) | text with {question}");
+  v.field("template_system", template_system, "hf template: system message before each question (empty: none)");
+  v.field("template_variables", template_variables, "hf template: extra variables as name=value (e.g. enable_thinking=false)");
   section(v, "synth", synth, "synthetic task");
   section(v, "model", model, "model architecture (Hugging Face config names)");
   section(v, "init", init, "starting weights");

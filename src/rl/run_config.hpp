@@ -111,6 +111,10 @@ struct TokenizerConfig {
   int64_t vocab_size = 512;      // when training
   std::string pattern = "qwen2"; // pre-tokenizer when training: qwen2 (digits split) | gpt2
   int64_t train_examples = 4000; // synthetic documents the tokenizer is trained on
+  // Tokens added to a loaded (pretrained) tokenizer, e.g. r1's <think> markers where the model lacks
+  // them. The embedding and LM head grow to cover them (new rows start as the mean of the old ones).
+  // Empty (the default): the tokenizer is exactly the model's, with Hugging Face's ids.
+  std::vector<std::string> add_tokens;
   void visit(ConfigVisitor& v);
 };
 
@@ -148,6 +152,10 @@ struct RunConfig {
   int64_t threads = 1;             // host threads per rank (Kokkos with OpenMP, BLAS)
   std::string device = "host";     // host | cuda
   TokenizerConfig tokenizer;
+  // Prompt template (rl/prompt_template.hpp): compact | r1_zero | hf | a text containing {question}.
+  std::string prompt_template = "compact";
+  std::string template_system;                  // hf: system message before each question
+  std::vector<std::string> template_variables;  // hf: extra variables, name=JSON value (enable_thinking=false)
   SynthConfig synth;
   ModelConfig model;
   InitConfig init;

@@ -15,6 +15,7 @@
 #include "rl/data/example.hpp"
 #include "rl/eval_result.hpp"
 #include "rl/metrics.hpp"
+#include "rl/prompt_template.hpp"
 #include "rl/run_config.hpp"
 
 namespace r1 {
@@ -33,6 +34,7 @@ struct RunContext {
   Comm world;                // every rank of the job
   Comm dp;                   // this pipeline stage's data-parallel ranks (grid->dp())
   Tokenizer tokenizer;
+  PromptTemplate prompt_template;  // how questions become prompts (template, rl/prompt_template.hpp)
   std::unique_ptr<Model> model;
   MetricsLog metrics;
   std::shared_ptr<ParallelGrid> grid;  // the rank grid and its communicators

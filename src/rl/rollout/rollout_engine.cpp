@@ -69,7 +69,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
   std::vector<Slot> slots(static_cast<size_t>(n_slots));
   std::deque<int64_t> pending;
   for (int64_t i = 0; i < int64_t(requests.size()); ++i) pending.push_back(i);
-  const int32_t eos = sampling.ignore_eos ? -1 : tokenizer_.eos_id();
+  const bool stop_at_eos = !sampling.ignore_eos;
   const ops::SamplingParams params = sampling.params();
   RolloutStats st;
 
@@ -188,7 +188,7 @@ std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& 
         r.tokens.push_back(t);
         ++st.generated_tokens;
         bool done = false;
-        if (t == eos) {
+        if (stop_at_eos && tokenizer_.is_stop(t)) {
           r.stop = StopReason::end_of_sequence;
           done = true;
         } else if (ends_with_stop(tokenizer_, r.tokens, sampling.stop)) {
