@@ -17,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Keys of ModelConfig handled here rather than by the generic field mapping.
-const std::set<std::string> kSpecialKeys = {"architecture", "attention_bias", "rope_interleave", "q_lora_rank",
+// from_hf is r1's pointer to the folder itself, never part of a config.json.
+const std::set<std::string> kSpecialKeys = {"from_hf", "architecture", "attention_bias", "rope_interleave", "q_lora_rank",
                                             "head_dim", "num_key_value_heads", "rope_theta"};
 
 // Keys a config must have for the model's shapes to be known.
