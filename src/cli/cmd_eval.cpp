@@ -13,6 +13,7 @@
 #include "rl/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"
 #include "rl/data/synth_datasets.hpp"
+#include "rl/hf_recipe.hpp"
 #include "rl/metrics.hpp"
 #include "rl/run_config.hpp"
 #include "rl/stages/eval_stage.hpp"
@@ -35,6 +36,19 @@ int eval_command(const Args& a, const Comm& world) {
   ec.show = a.get_int("--show", 0);
   R1_INPUT_CHECK(ec.samples >= 1, "r1 eval: --samples must be >= 1");
   const int64_t limit = a.get_int("--prompts", -1);
+  // The recipe of the run that wrote the checkpoint (when it holds one): its stop ids and prompt
+  // template (a run from a Hugging Face folder stops at the ids of its generation_config.json).
+  std::optional<RunConfig> recipe;
+  {
+    CheckpointReader reader(ckpt);
+    if (reader.find("/state/config")) {
+      recipe.emplace();
+      read_config(ConfigSource{ckpt + ":/state/config", reader.read_string("/state/config"), {}}, *recipe);
+    }
+  }
+  std::optional<HfPrompting> prompting;
+  if (recipe) prompting = run_prompting(*recipe);
+  if (prompting) apply_stop_ids(tok, *prompting);
   std::vector<Example> prompts;
   std::string source;
   if (auto data = a.maybe("--data")) {
@@ -42,11 +56,10 @@ int eval_command(const Args& a, const Comm& world) {
     source = *data;
   } else {
     // The synthetic held-out split of the run that wrote the checkpoint (its recipe is inside).
-    CheckpointReader reader(ckpt);
-    R1_INPUT_CHECK(reader.find("/state/config"), ckpt, ": no --data given and the checkpoint holds no recipe for synthetic prompts");
-    RunConfig rc;
-    read_config(ConfigSource{ckpt + ":/state/config", reader.read_string("/state/config"), {}}, rc);
-    prompts = synth_prompts(rc.synth, uint64_t(rc.seed), SynthSplit::heldout, limit < 0 ? 500 : limit, tok);
+    R1_INPUT_CHECK(recipe, ckpt, ": no --data given and the checkpoint holds no recipe for synthetic prompts");
+    const PromptTemplate prompt_template = run_prompt_template(*recipe, tok, prompting, ckpt + ":/state/config");
+    prompts = synth_prompts(recipe->synth, uint64_t(recipe->seed), SynthSplit::heldout, limit < 0 ? 500 : limit, tok,
+                            prompt_template);
     source = "synthetic held-out split";
   }
   R1_INPUT_CHECK(!prompts.empty(), "r1 eval: no prompts in ", source);

@@ -132,6 +132,8 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   } else if (!mc.from_hf.empty()) {
     hf_source.emplace(HfModelSource::open(mc.from_hf));  // every weight's name, shape and type checked now
   }
+  for (const StageConfig& s : c.stages)  // pretrained distill students: their folders checked before any work
+    if (s.kind == "distill" && !s.distill.student.from_hf.empty()) HfModelSource::open(s.distill.student.from_hf);
   if (!resume && world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
     // No checkpoint but outputs: only the same job (same resolved config) may start over here.
     std::ifstream f(run_dir / "config.yaml");

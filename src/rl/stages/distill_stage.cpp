@@ -1,6 +1,7 @@
 // Distillation: teacher traces, then student SFT. On a restart inside the stage the student is
 // already the restored current model and the traces are reloaded from the file the stage wrote.
 #include "rl/stages/distill_stage.hpp"
+#include "io/hf_rank_weights.hpp"
 
 #include "core/log.hpp"
 #include "core/rng.hpp"
@@ -39,7 +40,14 @@ void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vec
     R1_INPUT_CHECK(sc.vocab_size >= ctx.tokenizer.vocab_size(), ctx.config_file, ": stages '", name,
                    "'.distill.student.vocab_size: smaller than the tokenizer's vocabulary");
     auto student = make_rank_model(ctx, sc);
-    student->init_weights(seed);
+    if (!sc.from_hf.empty()) {  // a pretrained student (R1-Distill's Qwen2.5 / Llama-3 bases)
+      R1_INPUT_CHECK(sc.vocab_size >= ctx.tokenizer.vocab_size(), sc.from_hf, "/config.json: vocab_size: the student has ",
+                     sc.vocab_size, " embedding rows but the run's tokenizer has ids up to ", ctx.tokenizer.vocab_size() - 1);
+      load_hf_rank_weights(HfModelSource::open(sc.from_hf), *student, ctx.world, VocabularyGrowth::exact);
+      log_info(name, ": student weights from the Hugging Face folder ", sc.from_hf);
+    } else {
+      student->init_weights(seed);
+    }
     log_info(name, ": ", st.kept, " teacher traces of ", st.samples, " -> ", path, "; student ", sc.architecture, ", ",
              format_count(double(student->params().numel())), " parameters");
     ctx.model = std::move(student);
