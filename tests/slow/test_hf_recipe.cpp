@@ -46,7 +46,7 @@ int run(const std::string& command, const std::string& log) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-std::string r1() { return R1_BINARY; }
+std::string r1_bin() { return R1_BINARY; }
 std::string mpirun_2() { return std::string(R1_MPIEXEC) + " -np 2 "; }
 
 std::string recipe(const std::string& data) {
@@ -130,9 +130,9 @@ BOOST_AUTO_TEST_CASE(prompts_equal_transformers_apply_chat_template) {
   Scratch s;
   const nlohmann::json g = golden();
   const std::string gsm8k = kData + "/gsm8k/test.jsonl";
-  BOOST_REQUIRE_EQUAL(run(r1() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder + " --template hf --out " +
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder + " --template hf --out " +
                               s.path("gsm8k_hf.h5"), s.log), 0);
-  BOOST_REQUIRE_EQUAL(run(r1() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder +
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder +
                               " --template r1_zero --out " + s.path("gsm8k_r1_zero.h5"), s.log), 0);
   const auto& cases = g.at("prompts");
   auto chat = dataset_prompts(s.path("gsm8k_hf.h5"), int64_t(cases.size()));
@@ -142,19 +142,19 @@ BOOST_AUTO_TEST_CASE(prompts_equal_transformers_apply_chat_template) {
     BOOST_TEST(zero[i] == cases[i].at("r1_zero_prompt_ids").get<std::vector<int32_t>>(), boost::test_tools::per_element());
   }
   // The compact template writes r1's own tokens, which this tokenizer lacks: refused, naming them.
-  BOOST_TEST(run(r1() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder + " --out " + s.path("x.h5"), s.log) == 2);
+  BOOST_TEST(run(r1_bin() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder + " --out " + s.path("x.h5"), s.log) == 2);
   BOOST_TEST(!fs::exists(s.path("x.h5")));
 }
 
 BOOST_AUTO_TEST_CASE(imported_weights_give_transformers_logprobs) {
   Scratch s;
   const nlohmann::json g = golden();
-  BOOST_REQUIRE_EQUAL(run(r1() + " ckpt import " + kFolder + " --out " + s.path("init.h5"), s.log), 0);
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt import " + kFolder + " --out " + s.path("init.h5"), s.log), 0);
   {
     std::ofstream seqs(s.path("sequences.jsonl"));
     for (const auto& q : g.at("sequences")) seqs << nlohmann::json{{"tokens", q.at("tokens")}}.dump() << "\n";
   }
-  BOOST_REQUIRE_EQUAL(run(r1() + " score --ckpt " + s.path("init.h5") + " --in " + s.path("sequences.jsonl") +
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " score --ckpt " + s.path("init.h5") + " --in " + s.path("sequences.jsonl") +
                               " --out " + s.path("init_scores.jsonl"), s.log), 0);
   auto scores = read_scores(s.path("init_scores.jsonl"));
   BOOST_REQUIRE_EQUAL(scores.size(), g.at("sequences").size());
@@ -171,12 +171,12 @@ BOOST_AUTO_TEST_CASE(imported_weights_give_transformers_logprobs) {
 BOOST_AUTO_TEST_CASE(grpo_on_two_ranks_resumes_after_kill_and_exports) {
   Scratch s;
   const std::string data = s.path("gsm8k.h5");
-  BOOST_REQUIRE_EQUAL(run(r1() + " data import gsm8k " + kData + "/gsm8k/test.jsonl --tokenizer " + kFolder +
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " data import gsm8k " + kData + "/gsm8k/test.jsonl --tokenizer " + kFolder +
                               " --template hf --out " + data, s.log), 0);
   const std::string config = s.path("recipe.yaml");
   std::ofstream(config) << recipe(data);
   const std::string dir = s.path("run");
-  const std::string command = mpirun_2() + r1() + " run " + config + " run_dir=" + dir;
+  const std::string command = mpirun_2() + r1_bin() + " run " + config + " run_dir=" + dir;
 
   BOOST_REQUIRE_EQUAL(run(command, s.log), 0);
   fs::rename(dir, s.path("reference"));
@@ -207,20 +207,20 @@ BOOST_AUTO_TEST_CASE(grpo_on_two_ranks_resumes_after_kill_and_exports) {
   }
   BOOST_TEST(compared >= 20);
   // The weights moved away from the starting folder's.
-  BOOST_REQUIRE_EQUAL(run(r1() + " ckpt import " + kFolder + " --out " + s.path("start.h5"), s.log), 0);
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt import " + kFolder + " --out " + s.path("start.h5"), s.log), 0);
   CheckpointReader start_weights(s.path("start.h5"));
   BOOST_TEST(!same_bits(start_weights.read("/model/model.layers.0.self_attn.q_proj.weight"),
                         b.read("/model/model.layers.0.self_attn.q_proj.weight")));
 
   // Export: a whole Hugging Face folder; its re-import holds the trained weights bit for bit.
   const std::string exported = s.path("export");
-  BOOST_REQUIRE_EQUAL(run(r1() + " ckpt export " + final_checkpoint(dir) + " --out " + exported, s.log), 0);
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt export " + final_checkpoint(dir) + " --out " + exported, s.log), 0);
   for (const char* name : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                            "generation_config.json"})
     BOOST_TEST(fs::exists(exported + "/" + name), name << " missing from the export");
   std::ifstream tokenizer_config(exported + "/tokenizer_config.json");
   BOOST_TEST(nlohmann::json::parse(tokenizer_config).contains("chat_template"));
-  BOOST_REQUIRE_EQUAL(run(r1() + " ckpt import " + exported + " --out " + s.path("reimport.h5"), s.log), 0);
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt import " + exported + " --out " + s.path("reimport.h5"), s.log), 0);
   CheckpointReader reimport(s.path("reimport.h5"));
   int64_t weights = 0;
   for (const DatasetInfo& d : b.datasets()) {
@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(grpo_on_two_ranks_resumes_after_kill_and_exports) {
     for (const auto& q : g.at("sequences")) seqs << nlohmann::json{{"tokens", q.at("tokens")}}.dump() << "\n";
   }
   for (const std::string& ckpt : {final_checkpoint(dir), s.path("reimport.h5")})
-    BOOST_REQUIRE_EQUAL(run(r1() + " score --ckpt " + ckpt + " --in " + s.path("sequences.jsonl") + " --out " + ckpt +
+    BOOST_REQUIRE_EQUAL(run(r1_bin() + " score --ckpt " + ckpt + " --in " + s.path("sequences.jsonl") + " --out " + ckpt +
                                 ".scores.jsonl", s.log), 0);
   BOOST_TEST(read_scores(final_checkpoint(dir) + ".scores.jsonl") == read_scores(s.path("reimport.h5") + ".scores.jsonl"));
 }
