@@ -29,9 +29,13 @@ Outputs (tests/data/hf_parity/):
                      config.json quantization_config
                      {quant_method fp8, fmt e4m3, weight_block_size [128, 128], activation_scheme dynamic}.
                      The quantization is made here: scale = amax(|block|) / 448, fp8 = to_e4m3(w / scale).
-                     transformers' fine-grained FP8 path needs a GPU, so the goldens come from the
-                     dequantized weights (fp8 * scale_inv per block, in float32) loaded into a plain
-                     DeepseekV3 model.
+                     The goldens come from the dequantized weights (fp8 * scale_inv per 128x128 block,
+                     in float32, as DeepSeek's reference weight_dequant) loaded into a plain DeepseekV3:
+                     transformers' FP8 kernels need a GPU, and on CPU (FineGrainedFP8Config(dequantize=
+                     True)) transformers 5.25 derives the block size from the scale grid (rows //
+                     scale_rows), which differs from the fixed 128x128 blocks when a dimension is not a
+                     multiple of 128. The check mode shows its dequantization equals this one bit for bit
+                     on every tensor of whole blocks.
   golden.json        per model: token sequences with the position of their first token (three start
                      at 0; one starts at 1900, beyond YaRN's original range, where the rotary angles
                      magnify any difference in the float32 inverse frequencies) and transformers'
@@ -314,6 +318,46 @@ def write_fp8_folder(folder, dequantized_folder):
         f.write("\n")
 
 
+def dequantized_reference(folder, out):
+    """The FP8 folder `folder` dequantized into an F32 folder `out` without quantization_config."""
+    from safetensors.torch import load_file, save_file
+    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    plain = {}
+    for name, t in tensors.items():
+        if name.endswith("_scale_inv"):
+            continue
+        scale = tensors.get(name + "_scale_inv")
+        plain[name] = dequantize_fp8(t, scale) if scale is not None else t.to(torch.float32)
+    os.makedirs(out, exist_ok=True)
+    config = json.load(open(os.path.join(folder, "config.json")))
+    config.pop("quantization_config")
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    save_file(plain, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
+def check_fp8_against_transformers_dequantize(folder, reference):
+    """transformers' CPU dequantization vs this script's, on the tensors made of whole blocks."""
+    from transformers import FineGrainedFP8Config
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, quantization_config=FineGrainedFP8Config(
+            weight_block_size=(FP8_BLOCK, FP8_BLOCK), dequantize=True))
+    except Exception as e:  # e.g. accelerate missing
+        print(f"transformers cannot dequantize {folder} here ({type(e).__name__}: {e}); skipped")
+        return True
+    ours = load(reference).state_dict()
+    theirs = model.state_dict()
+    whole = lambda t: all(n % FP8_BLOCK == 0 or n <= FP8_BLOCK for n in t.shape[-2:])
+    partial_rows = lambda t: any(n > FP8_BLOCK and n % FP8_BLOCK for n in t.shape[-2:])
+    same = [k for k in ours if not partial_rows(ours[k]) and torch.equal(ours[k], theirs[k])]
+    differ = [k for k in ours if not partial_rows(ours[k]) and not torch.equal(ours[k], theirs[k])]
+    partial = [k for k in ours if partial_rows(ours[k])]
+    print(f"FP8: transformers' CPU dequantization equals the golden's on all {len(same)} tensors without partial 128x128 blocks (FP8 and unquantized)"
+          f" (differs on {len(differ)}); {len(partial)} tensor(s) with partial blocks skipped: {partial}")
+    return not differ and bool(same) and all(whole(ours[k]) for k in same)
+
+
 def generate(only=None):
     """All models (a fresh hf_parity/), or only the names in `only`, merged into the existing golden.json."""
     if only is None:
@@ -439,8 +483,13 @@ def check_with_r1(r1):
             run([r1, "ckpt", "import", exp1, "--out", ck2])
             run([r1, "ckpt", "export", ck2, "--out", exp2, "--max-shard-size", "40KB"])
             run([r1, "ckpt", "export", ck1, "--out", exp_bf16, "--dtype", "bf16"])
-            # transformers loads the export: same tensors, same logits as the original folder.
-            original = load(folder)
+            # transformers loads the export: same tensors, same logits as the original folder (FP8:
+            # as its dequantized weights).
+            reference = folder
+            if g["saved_dtype"].startswith("float8"):
+                reference = dequantized_reference(folder, os.path.join(tmp, name + "_dequantized"))
+                failures += not check_fp8_against_transformers_dequantize(folder, reference)
+            original = load(reference)
             exported, loading = AutoModelForCausalLM.from_pretrained(exp1, dtype=torch.float32, attn_implementation="eager",
                                                                      output_loading_info=True)
             exported.eval()
@@ -465,7 +514,7 @@ def check_with_r1(r1):
                 bf16_dtypes = {k: st.get_slice(k).get_dtype() for k in st.keys()}
             f32_kept = sorted({k.split(".")[-1] for k, v in bf16_dtypes.items() if v != "BF16"})
             bf16 = load(exp_bf16)
-            rounded = load(folder)
+            rounded = load(reference)
             with torch.no_grad():
                 for k, v in rounded.state_dict().items():
                     if not k.endswith("e_score_correction_bias"):
