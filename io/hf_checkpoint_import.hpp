@@ -6,6 +6,10 @@
 //
 // Mapping rules (docs/formats.md, "Hugging Face import/export"):
 //   - same names; BF16 / F16 / F32 converted to f32 exactly, F64 rounded to f32;
+//   - block-quantized FP8 weights (DeepSeek-V3/R1 as published, config.json quantization_config
+//     {quant_method fp8, fmt e4m3, weight_block_size [br, bc]}): an F8_E4M3 <name> with its F32 (or
+//     BF16) <name>_scale_inv [ceil(rows/br), ceil(cols/bc)] is dequantized to f32,
+//     w = float(fp8) * scale_inv of its block (one float32 product, as torch computes it);
 //   - transformers 5's fused experts (mlp.experts.gate_up_proj [E, 2I, d] = per expert [gate; up],
 //     mlp.experts.down_proj [E, d, I]) are split into the per-expert parameters;
 //   - tied embeddings: r1 has no lm_head.weight; one present in the file must equal the embedding;
@@ -34,6 +38,7 @@ struct HfTensorSource {
   int64_t expert = -1;    // fused expert tensors: the expert (row of dim 0); -1 = the whole tensor
   int64_t row_begin = 0;  // fused gate_up: rows of the expert's [2I, d] block (gate [0, I), up [I, 2I))
   int64_t row_count = 0;
+  std::string scale_inv;  // FP8 weights: the block-scale tensor ("" = not quantized)
 };
 
 // A dropped Hugging Face tensor that must equal an r1 parameter.
@@ -75,6 +80,7 @@ class HfModelSource {
   std::map<std::string, HfTensorSource> sources_;
   std::vector<HfDroppedCopy> copies_;
   std::map<std::string, int64_t> stored_dtypes_;
+  int64_t fp8_block_rows_ = 0, fp8_block_cols_ = 0;  // config.json's weight_block_size (0: not quantized)
 };
 
 // Copies every parameter of `source` into `model` (a whole model on this process, any float dtype

@@ -34,6 +34,18 @@ Tensor to_f32(const Tensor& t) {
   return out;
 }
 
+// w[r, c] *= scale_inv[r / block_rows, c / block_cols] in float32 (w an f32 [rows, cols] tensor).
+void dequantize_blocks(Tensor& w, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols) {
+  const int64_t rows = w.size(0), cols = w.size(1), scale_cols = scale_inv.size(1);
+  float* v = w.data<float>();
+  const float* s = scale_inv.data<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* srow = s + (r / block_rows) * scale_cols;
+    float* row = v + r * cols;
+    for (int64_t c = 0; c < cols; ++c) row[c] = row[c] * srow[c / block_cols];
+  }
+}
+
 // Lists up to 40 problems under a headline, as one InputError message.
 std::string problem_list(const std::string& headline, const std::vector<std::string>& problems) {
   std::string msg = headline + " (" + std::to_string(problems.size()) + (problems.size() == 1 ? " problem):" : " problems):");
@@ -62,6 +74,8 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
   s.config_ = imported.model;
   s.torch_dtype_ = imported.torch_dtype;
   s.ignored_config_keys_ = imported.ignored_keys;
+  s.fp8_block_rows_ = imported.fp8_block_rows;
+  s.fp8_block_cols_ = imported.fp8_block_cols;
   s.folder_ = SafetensorsFolder::open(hf_dir);
   const std::vector<std::string> names = s.folder_.names();
   const std::string where = hf_dir;
@@ -90,6 +104,40 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
       ++s.stored_dtypes_[safetensors_dtype_name(e.dtype)];
   };
 
+  // An F8_E4M3 weight and its block scales <name>_scale_inv.
+  std::set<std::string> scales;
+  int64_t fp8_tensors = 0;
+  auto check_fp8 = [&](const HfParam& p, HfTensorSource& src) {
+    const std::string scale = p.name + "_scale_inv";
+    if (s.fp8_block_rows_ == 0) {
+      problems.push_back(p.name + ": element type F8_E4M3, but config.json has no quantization_config (fp8 "
+                         "weight_block_size) saying how it is scaled");
+      return;
+    }
+    if (p.shape.size() != 2) {
+      problems.push_back(p.name + ": F8_E4M3 is supported for 2-d weights only, r1 expects " + shape_str(p.shape));
+      return;
+    }
+    if (!s.folder_.contains(scale)) {
+      problems.push_back(p.name + ": F8_E4M3 weight without its block scales " + scale);
+      return;
+    }
+    const SafetensorsEntry& e = s.folder_.entry(scale);
+    const Shape want{(p.shape[0] + s.fp8_block_rows_ - 1) / s.fp8_block_rows_,
+                     (p.shape[1] + s.fp8_block_cols_ - 1) / s.fp8_block_cols_};
+    if (e.shape != want)
+      problems.push_back(scale + ": shape " + shape_str(e.shape) + " in the file, r1 expects " + shape_str(want) + " (" +
+                         std::to_string(s.fp8_block_rows_) + "x" + std::to_string(s.fp8_block_cols_) + " blocks of " +
+                         shape_str(p.shape) + ")");
+    if (e.dtype != SafetensorsDType::F32 && e.dtype != SafetensorsDType::BF16)
+      problems.push_back(scale + ": element type " + std::string(safetensors_dtype_name(e.dtype)) +
+                         " (block scales must be F32 or BF16)");
+    scales.insert(scale);
+    src.scale_inv = scale;
+    ++s.stored_dtypes_["F8_E4M3"];
+    ++fp8_tensors;
+  };
+
   // Fused expert tensors by layer, checked once each against [E, 2I, d] / [E, d, I].
   std::set<std::string> fused_checked, both_layouts;
   std::set<int64_t> split_layers;
@@ -105,8 +153,10 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
       const SafetensorsEntry& e = s.folder_.entry(p.name);
       if (e.shape != p.shape)
         problems.push_back(p.name + ": shape " + shape_str(e.shape) + " in the file, r1 expects " + shape_str(p.shape));
-      check_float(p.name);
-      s.sources_[p.name] = HfTensorSource{p.name, -1, 0, 0};
+      HfTensorSource src{p.name, -1, 0, 0, ""};
+      if (e.dtype == SafetensorsDType::F8_E4M3) check_fp8(p, src);
+      else check_float(p.name);
+      s.sources_[p.name] = src;
       continue;
     }
     if (expert && s.folder_.contains(fused)) {
@@ -120,7 +170,7 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
                              " (fused experts)");
         check_float(fused);
       }
-      HfTensorSource src{fused, expert->expert, 0, kind == FusedExpertKind::down ? hidden : inner};
+      HfTensorSource src{fused, expert->expert, 0, kind == FusedExpertKind::down ? hidden : inner, ""};
       if (expert->projection == "up_proj") src.row_begin = inner;
       s.sources_[p.name] = src;
       split_layers.insert(expert->layer);
@@ -134,7 +184,7 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
   const std::string head = s.config_.tie_word_embeddings ? embed : "lm_head.weight";
   int64_t rotary_buffers = 0;
   for (const std::string& n : names) {
-    if (s.sources_.count(n) || fused_checked.count(n)) continue;
+    if (s.sources_.count(n) || fused_checked.count(n) || scales.count(n)) continue;
     if (is_rotary_buffer_name(n)) {
       ++rotary_buffers;
       continue;
@@ -174,6 +224,10 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
     for (const HfDroppedCopy& c : s.copies_) list += (list.empty() ? "" : ", ") + c.tensor;
     s.notes_.push_back("checked equal to the tensors r1 keeps and dropped: " + list);
   }
+  if (fp8_tensors > 0)
+    s.notes_.push_back(std::to_string(fp8_tensors) + " F8_E4M3 weight(s) dequantized to f32 with their " +
+                       std::to_string(s.fp8_block_rows_) + "x" + std::to_string(s.fp8_block_cols_) +
+                       " block scales (<name>_scale_inv)");
   if (s.stored_dtypes_.count("F64"))
     s.notes_.push_back(std::to_string(s.stored_dtypes_.at("F64")) + " F64 tensor(s) rounded to f32");
   return s;
@@ -187,6 +241,11 @@ const HfTensorSource& HfModelSource::source(const std::string& parameter) const 
 
 Tensor HfModelSource::read(const HfParam& p) const {
   const HfTensorSource& src = source(p.name);
+  if (!src.scale_inv.empty()) {  // F8_E4M3 (read as exact f32) times its block scales, in place
+    Tensor w = folder_.read(src.tensor);
+    dequantize_blocks(w, to_f32(folder_.read(src.scale_inv)), fp8_block_rows_, fp8_block_cols_);
+    return w.view(p.shape);
+  }
   if (src.expert < 0) return to_f32(folder_.read(src.tensor)).view(p.shape);
   Tensor block = folder_.read_rows(src.tensor, src.expert, src.expert + 1);  // [1, rows, cols]
   const int64_t cols = block.size(-1);

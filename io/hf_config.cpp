@@ -51,9 +51,16 @@ ModelConfig hf_defaults(const std::string& model_type) {
     c.rope_interleave = true;
     c.attention_bias = false;
   } else {
-    c.max_position_embeddings = model_type == "qwen2" ? 32768 : 2048;
+    c.max_position_embeddings = model_type == "llama" ? 2048 : 32768;
     c.rope_interleave = false;
     c.attention_bias = model_type == "qwen2";
+    if (model_type == "qwen3") c.head_dim = 128;  // Qwen3Config's default (Qwen3-MoE derives it)
+    if (model_type == "qwen3_moe") {  // Qwen3MoeConfig's defaults
+      c.n_routed_experts = 128;
+      c.num_experts_per_tok = 8;
+      c.moe_intermediate_size = 768;
+      c.norm_topk_prob = false;
+    }
   }
   return c;
 }
@@ -61,6 +68,8 @@ ModelConfig hf_defaults(const std::string& model_type) {
 std::string architectures_name(const std::string& model_type) {
   if (model_type == "deepseek_v3") return "DeepseekV3ForCausalLM";
   if (model_type == "qwen2") return "Qwen2ForCausalLM";
+  if (model_type == "qwen3") return "Qwen3ForCausalLM";
+  if (model_type == "qwen3_moe") return "Qwen3MoeForCausalLM";
   return "LlamaForCausalLM";
 }
 
@@ -101,9 +110,6 @@ void check_unsupported(const nlohmann::json& j, const std::string& model_type, s
     require_value(j, "topk_method", "noaux_tc",
                   "r1's router is DeepSeek-V3's (sigmoid or softmax scores, bias-corrected group-limited top-k)",
                   consumed, where);
-  R1_INPUT_CHECK(!j.contains("quantization_config"), where,
-                 ": key 'quantization_config': quantized checkpoints (e.g. FP8 blocks) are not supported; "
-                 "convert the weights to bf16 first");
   if (auto it = j.find("layer_types"); it != j.end()) {
     consumed.insert("layer_types");
     R1_INPUT_CHECK(it->is_array(), where, ": key 'layer_types' must be a list");
@@ -116,6 +122,46 @@ void check_unsupported(const nlohmann::json& j, const std::string& model_type, s
     if (j.contains(key)) consumed.insert(key);
 }
 
+// DeepSeek-V3/R1's block-wise FP8 (transformers' FineGrainedFP8Config): read into the block size.
+void read_quantization(const nlohmann::json& j, HfConfigImport& out, std::set<std::string>& consumed,
+                       const std::string& where) {
+  auto it = j.find("quantization_config");
+  if (it == j.end() || it->is_null()) {
+    if (it != j.end()) consumed.insert("quantization_config");
+    return;
+  }
+  consumed.insert("quantization_config");
+  const std::string at = where + ": quantization_config";
+  R1_INPUT_CHECK(it->is_object(), at, " must be an object, got ", it->dump());
+  const nlohmann::json& q = *it;
+  const std::string supported = " (r1 imports block-wise FP8 only: quant_method fp8, fmt e4m3, activation_scheme "
+                                "dynamic, weight_block_size [rows, cols])";
+  R1_INPUT_CHECK(q.value("quant_method", nlohmann::json()) == "fp8", at, ".quant_method: ",
+                 q.value("quant_method", nlohmann::json()).dump(), " is not supported", supported);
+  for (auto k = q.begin(); k != q.end(); ++k) {
+    const std::string& key = k.key();
+    if (key == "quant_method") continue;
+    if (key == "fmt") {
+      R1_INPUT_CHECK(*k == "e4m3", at, ".fmt: ", k->dump(), " is not supported", supported);
+    } else if (key == "activation_scheme") {
+      R1_INPUT_CHECK(*k == "dynamic", at, ".activation_scheme: ", k->dump(),
+                     " is not supported (r1 dequantizes the weights and computes in bf16/f32)");
+    } else if (key == "weight_block_size") {
+      R1_INPUT_CHECK(k->is_array() && k->size() == 2 && (*k)[0].is_number_integer() && (*k)[1].is_number_integer() &&
+                         (*k)[0].get<int64_t>() >= 1 && (*k)[1].get<int64_t>() >= 1,
+                     at, ".weight_block_size must be two positive integers, got ", k->dump());
+      out.fp8_block_rows = (*k)[0].get<int64_t>();
+      out.fp8_block_cols = (*k)[1].get<int64_t>();
+    } else if (key == "modules_to_not_convert" || key == "dequantize") {
+      // Which modules were left unquantized shows in the weights themselves (no _scale_inv); dequantize
+      // is what r1 does anyway.
+    } else {
+      throw InputError(at + "." + key + ": not supported" + supported);
+    }
+  }
+  R1_INPUT_CHECK(out.fp8_block_rows > 0, at, ".weight_block_size is missing", supported);
+}
+
 }  // namespace
 
 HfConfigImport hf_config_from_json(const nlohmann::json& j, const std::string& where) {
@@ -124,8 +170,9 @@ HfConfigImport hf_config_from_json(const nlohmann::json& j, const std::string& w
   auto model_type_it = j.find("model_type");
   R1_INPUT_CHECK(model_type_it != j.end() && model_type_it->is_string(), where, ": key 'model_type' is missing");
   const std::string model_type = model_type_it->get<std::string>();
-  R1_INPUT_CHECK(model_type == "deepseek_v3" || model_type == "qwen2" || model_type == "llama", where,
-                 ": model_type '", model_type, "' is not supported (deepseek_v3, qwen2, llama)");
+  R1_INPUT_CHECK(model_type == "deepseek_v3" || model_type == "qwen2" || model_type == "llama" || model_type == "qwen3" ||
+                     model_type == "qwen3_moe",
+                 where, ": model_type '", model_type, "' is not supported (deepseek_v3, qwen2, llama, qwen3, qwen3_moe)");
   consumed.insert("model_type");
   std::vector<std::string> required = kRequiredKeys;
   if (model_type == "deepseek_v3") required.insert(required.end(), kRequiredDeepseekKeys.begin(), kRequiredDeepseekKeys.end());
@@ -136,6 +183,23 @@ HfConfigImport hf_config_from_json(const nlohmann::json& j, const std::string& w
   c = hf_defaults(model_type);
   hf::read_model_fields(j, kSpecialKeys, c, consumed, where);
   check_unsupported(j, model_type, consumed, where);
+  read_quantization(j, result, consumed, where);
+  if (model_type == "qwen3_moe") {
+    // Published Qwen3-MoE configs say num_experts; transformers 5 saves it as num_local_experts.
+    read_nullable_int(j, "num_experts", 0, c.n_routed_experts, consumed, where);
+    if (j.contains("num_local_experts")) {
+      const int64_t named = c.n_routed_experts;
+      read_nullable_int(j, "num_local_experts", 0, c.n_routed_experts, consumed, where);
+      R1_INPUT_CHECK(!j.contains("num_experts") || named == c.n_routed_experts, where,
+                     ": keys 'num_experts' and 'num_local_experts' disagree (", named, " vs ", c.n_routed_experts, ")");
+    }
+    require_value(j, "decoder_sparse_step", 1, "r1 makes every Qwen3-MoE layer sparse", consumed, where);
+    if (auto it = j.find("mlp_only_layers"); it != j.end()) {
+      consumed.insert("mlp_only_layers");
+      R1_INPUT_CHECK(it->is_null() || (it->is_array() && it->empty()), where, ": key 'mlp_only_layers' = ", it->dump(),
+                     " is not supported: r1 makes every Qwen3-MoE layer sparse (mlp_only_layers [])");
+    }
+  }
 
   c.num_key_value_heads = c.num_attention_heads;
   read_nullable_int(j, "num_key_value_heads", c.num_attention_heads, c.num_key_value_heads, consumed, where);
@@ -156,7 +220,10 @@ HfConfigImport hf_config_from_json(const nlohmann::json& j, const std::string& w
     require_value(j, "attention_bias", false, "r1's MLA projections have no biases", consumed, where);
   } else {
     require_value(j, "rope_interleave", false, "transformers' Qwen2/Llama rotate halves", consumed, where);
-    if (model_type == "qwen2")
+    if (model_type == "qwen3" || model_type == "qwen3_moe")
+      require_value(j, "attention_bias", false,
+                    "Qwen3's attention_bias also adds an o_proj bias, which r1 lacks", consumed, where);
+    else if (model_type == "qwen2")
       require_value(j, "attention_bias", true,
                     "transformers' Qwen2 always has q/k/v biases (use model_type llama for a bias-free model)",
                     consumed, where);
@@ -194,7 +261,7 @@ HfConfigImport read_hf_config(const std::string& path) {
 
 nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string& torch_dtype) {
   const std::string& type = c.architecture;
-  const bool mla = type == "deepseek_v3";
+  const bool mla = type == "deepseek_v3", qwen3 = type == "qwen3" || type == "qwen3_moe";
   auto cannot = [&](const std::string& key, const std::string& why) {
     throw InputError("model." + key + ": cannot be written as a Hugging Face " + type + " config: " + why);
   };
@@ -209,8 +276,8 @@ nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string
     if (c.rope_interleave) cannot("rope_interleave", "transformers' Qwen2/Llama rotate halves (set rope_interleave: false)");
     if (type == "qwen2" && !c.attention_bias)
       cannot("attention_bias", "transformers' Qwen2 always has q/k/v biases (use architecture llama)");
-    if (type == "llama" && c.attention_bias)
-      cannot("attention_bias", "transformers' Llama would add an o_proj bias (use architecture qwen2)");
+    if ((type == "llama" || qwen3) && c.attention_bias)
+      cannot("attention_bias", "transformers' " + type + " would add an o_proj bias (use architecture qwen2)");
   }
 
   const nlohmann::ordered_json fields = hf::model_fields_to_json(c);
@@ -222,7 +289,7 @@ nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string
   for (const char* key : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                           "num_key_value_heads"})
     out[key] = fields.at(key);
-  if (c.head_dim > 0) out["head_dim"] = c.head_dim;
+  if (c.head_dim > 0 || qwen3) out["head_dim"] = c.gqa_head_dim();  // Qwen3Config's default is 128, not derived
   if (mla || c.q_lora_rank > 0)
     out["q_lora_rank"] = c.q_lora_rank > 0 ? nlohmann::ordered_json(c.q_lora_rank) : nlohmann::ordered_json(nullptr);
   if (mla)
@@ -231,6 +298,12 @@ nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string
                             "routed_scaling_factor", "norm_topk_prob", "scoring_func", "first_k_dense_replace",
                             "moe_layer_freq", "num_nextn_predict_layers"})
       out[key] = fields.at(key);
+  if (type == "qwen3_moe") {
+    out["num_experts"] = c.n_routed_experts;
+    for (const char* key : {"num_experts_per_tok", "moe_intermediate_size", "norm_topk_prob"}) out[key] = fields.at(key);
+    out["decoder_sparse_step"] = 1;
+    out["mlp_only_layers"] = nlohmann::ordered_json::array();
+  }
   for (const char* key : {"rms_norm_eps", "max_position_embeddings", "tie_word_embeddings", "initializer_range"})
     out[key] = fields.at(key);
   // Behaviour the transformers classes fix or r1 supports in one form only.
@@ -240,14 +313,21 @@ nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string
     out["topk_method"] = "noaux_tc";
     out["rope_interleave"] = c.rope_interleave;
   }
-  if (type == "qwen2") out["use_sliding_window"] = false;
+  if (type == "qwen2" || qwen3) out["use_sliding_window"] = false;
   if (type != "qwen2") out["attention_bias"] = false;
   if (type == "llama") out["mlp_bias"] = false;
   out["use_cache"] = true;
   hf::write_rope(c, out);
-  // Every other ModelConfig field under its own name when it differs from ModelConfig's default.
+  // Every other ModelConfig field under its own name when it differs from ModelConfig's default
+  // (Qwen3-MoE's fixed router settings are implied by its model_type and not written).
+  const std::set<std::string> implied =
+      type == "qwen3_moe" ? std::set<std::string>{"n_routed_experts", "n_shared_experts", "scoring_func",
+                                                  "routed_scaling_factor", "n_group", "topk_group",
+                                                  "first_k_dense_replace", "moe_layer_freq"}
+                          : std::set<std::string>{};
   for (auto it = fields.begin(); it != fields.end(); ++it)
-    if (!out.contains(it.key()) && !kSpecialKeys.count(it.key()) && it.value() != defaults.at(it.key()))
+    if (!out.contains(it.key()) && !kSpecialKeys.count(it.key()) && !implied.count(it.key()) &&
+        it.value() != defaults.at(it.key()))
       out[it.key()] = it.value();
   return out;
 }

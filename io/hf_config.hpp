@@ -1,12 +1,16 @@
-// Hugging Face config.json <-> r1::ModelConfig for model_type deepseek_v3, qwen2 and llama.
+// Hugging Face config.json <-> r1::ModelConfig for model_type deepseek_v3, qwen2, llama, qwen3 and
+// qwen3_moe (num_experts <-> n_routed_experts; decoder_sparse_step 1 and mlp_only_layers [] only).
 // ModelConfig uses config.json's key names, so most keys map one to one; this file handles the
 // Hugging Face specific forms and behaviours:
 //   - model_type <-> architecture; `q_lora_rank: null` <-> 0; `head_dim: null` <-> 0;
 //     `num_key_value_heads` absent/null = num_attention_heads;
 //   - RoPE as transformers 5 writes it (`rope_parameters` {rope_type, rope_theta, ...}) or as
 //     transformers 4 / the original checkpoints do (`rope_theta` + `rope_scaling` {type|rope_type,
-//     ...}); rope types default, linear and yarn, with YaRN's attention factor as transformers
-//     computes it;
+//     ...}); rope types default, linear, yarn and llama3, with YaRN's attention factor as
+//     transformers computes it;
+//   - `quantization_config` of block-wise FP8 checkpoints (DeepSeek-V3/R1 as published: quant_method
+//     fp8, fmt e4m3, weight_block_size [128, 128], activation_scheme dynamic) is accepted and reported
+//     in fp8_weight_block; the weights are dequantized on import (hf_checkpoint_source.cpp);
 //   - behaviour fixed by the transformers class: Qwen2 always has q/k/v biases (attention_bias is
 //     true whatever the file says, and `false` is rejected), Qwen2/Llama rotate halves (no
 //     interleave), DeepSeek-V3 routes with sigmoid scores and bias correction (topk_method noaux_tc);
@@ -37,6 +41,8 @@ struct HfConfigImport {
   ModelConfig model;
   std::string torch_dtype;                // "bfloat16", "float32", ... ("" when absent)
   std::vector<std::string> ignored_keys;  // keys present that do not affect the model
+  // Block-wise FP8 weights: the [rows, cols] block of each <name>_scale_inv entry; {0, 0} = not quantized.
+  int64_t fp8_block_rows = 0, fp8_block_cols = 0;
 };
 
 // `json` is a parsed config.json; `where` names it in errors. The result passes ModelConfig::validate.

@@ -40,8 +40,11 @@ void read_rope_object(const nlohmann::json& rope, const std::string& name, Model
     rs.type = "yarn";
     allowed.insert({"factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale", "mscale_all_dim",
                     "truncate"});
+  } else if (type == "llama3") {
+    rs.type = "llama3";
+    allowed.insert({"factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"});
   } else {
-    throw InputError(at + ".rope_type: '" + type + "' is not supported (r1 implements default, linear and yarn)");
+    throw InputError(at + ".rope_type: '" + type + "' is not supported (r1 implements default, linear, yarn and llama3)");
   }
   for (auto it = rope.begin(); it != rope.end(); ++it) {
     if (it.key() == "partial_rotary_factor") {
@@ -55,6 +58,21 @@ void read_rope_object(const nlohmann::json& rope, const std::string& name, Model
   rs.factor = number(rope, "factor", at);
   R1_INPUT_CHECK(rs.factor >= 1.0, at, ".factor must be >= 1, got ", rs.factor);
   if (rs.type == "linear") return;
+  if (rs.type == "llama3") {
+    // transformers' _compute_llama3_parameters reads all four keys (no defaults).
+    for (const char* key : {"original_max_position_embeddings", "low_freq_factor", "high_freq_factor"})
+      R1_INPUT_CHECK(rope.contains(key) && !rope[key].is_null(), at, ".", key, " is missing (needed by rope type llama3)");
+    const nlohmann::json& v = rope["original_max_position_embeddings"];
+    R1_INPUT_CHECK(v.is_number_integer() && v.get<int64_t>() >= 1, at,
+                   ".original_max_position_embeddings must be a positive integer, got ", v.dump());
+    rs.original_max_position_embeddings = v.get<int64_t>();
+    rs.low_freq_factor = number(rope, "low_freq_factor", at);
+    rs.high_freq_factor = number(rope, "high_freq_factor", at);
+    R1_INPUT_CHECK(rs.low_freq_factor > 0 && rs.high_freq_factor > rs.low_freq_factor, at,
+                   ": llama3 needs 0 < low_freq_factor < high_freq_factor, got ", rs.low_freq_factor, " and ",
+                   rs.high_freq_factor);
+    return;
+  }
   // YaRN, as transformers' _compute_yarn_parameters reads it.
   auto truthy = [&](const char* key) {
     return rope.contains(key) && !rope[key].is_null() && number(rope, key, at) != 0.0;
@@ -134,6 +152,10 @@ void write_rope(const ModelConfig& config, nlohmann::ordered_json& out) {
     scaling["beta_slow"] = rs.beta_slow;
     scaling["mscale"] = rs.mscale;
     scaling["mscale_all_dim"] = rs.mscale_all_dim;
+  } else if (rs.type == "llama3") {
+    scaling["low_freq_factor"] = rs.low_freq_factor;
+    scaling["high_freq_factor"] = rs.high_freq_factor;
+    scaling["original_max_position_embeddings"] = rs.original_max_position_embeddings;
   }
   nlohmann::ordered_json parameters = {{"rope_type", hf_type}, {"rope_theta", config.rope_theta}};
   for (auto it = scaling.begin(); it != scaling.end(); ++it) parameters[it.key()] = it.value();

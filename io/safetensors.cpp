@@ -43,7 +43,7 @@ SafetensorsEntry parse_entry(const std::string& path, const std::string& name, c
   R1_INPUT_CHECK(dtype != j.end() && dtype->is_string(), where, ": field 'dtype' is missing or not a string");
   auto parsed = parse_safetensors_dtype(dtype->get<std::string>());
   R1_INPUT_CHECK(parsed.has_value(), where, ": dtype '", dtype->get<std::string>(),
-                 "' is not supported (supported: F32, F64, BF16, F16, I32, I64)");
+                 "' is not supported (supported: F32, F64, BF16, F16, F8_E4M3, I32, I64)");
   e.dtype = *parsed;
   auto shape = j.find("shape");
   R1_INPUT_CHECK(shape != j.end() && shape->is_array(), where, ": field 'shape' is missing or not a list");

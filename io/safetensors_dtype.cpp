@@ -2,6 +2,7 @@
 #include "io/safetensors_dtype.hpp"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -17,7 +18,7 @@ struct DTypeInfo {
   const char* name;
   size_t size;
 };
-constexpr DTypeInfo kTypes[] = {{SafetensorsDType::F16, "F16", 2}, {SafetensorsDType::BF16, "BF16", 2},
+constexpr DTypeInfo kTypes[] = {{SafetensorsDType::F8_E4M3, "F8_E4M3", 1}, {SafetensorsDType::F16, "F16", 2}, {SafetensorsDType::BF16, "BF16", 2},
                                 {SafetensorsDType::I32, "I32", 4}, {SafetensorsDType::F32, "F32", 4},
                                 {SafetensorsDType::F64, "F64", 8}, {SafetensorsDType::I64, "I64", 8}};
 
@@ -67,6 +68,7 @@ std::optional<SafetensorsDType> parse_safetensors_dtype(const std::string& name)
 
 DType tensor_dtype_on_read(SafetensorsDType t) {
   switch (t) {
+    case SafetensorsDType::F8_E4M3:
     case SafetensorsDType::F16:
     case SafetensorsDType::F32: return DType::f32;
     case SafetensorsDType::BF16: return DType::bf16;
@@ -141,6 +143,14 @@ uint16_t float_to_half(float f) {
   return uint16_t(sign | kept);  // subnormal (a carry into bit 10 yields the smallest normal)
 }
 
+float fp8_e4m3_to_float(uint8_t v) {
+  const float sign = (v & 0x80u) ? -1.0f : 1.0f;
+  const int exponent = (v >> 3) & 0xf, mantissa = v & 0x7;
+  if (exponent == 0xf && mantissa == 0x7) return std::numeric_limits<float>::quiet_NaN();
+  if (exponent == 0) return sign * std::ldexp(float(mantissa), -9);           // subnormal: m/8 * 2^-6
+  return sign * std::ldexp(float(8 + mantissa), exponent - 10);                 // (1 + m/8) * 2^(e-7)
+}
+
 Tensor decode_safetensors_bytes(const void* bytes, SafetensorsDType stored, const Shape& shape) {
   Tensor t = Tensor::empty(shape, tensor_dtype_on_read(stored));
   const int64_t n = t.numel();
@@ -149,6 +159,10 @@ Tensor decode_safetensors_bytes(const void* bytes, SafetensorsDType stored, cons
     std::memcpy(halves.data(), bytes, size_t(n) * 2);
     float* out = t.data<float>();
     for (int64_t i = 0; i < n; ++i) out[i] = half_to_float(halves[size_t(i)]);
+  } else if (stored == SafetensorsDType::F8_E4M3) {
+    const uint8_t* in = static_cast<const uint8_t*>(bytes);
+    float* out = t.data<float>();
+    for (int64_t i = 0; i < n; ++i) out[i] = fp8_e4m3_to_float(in[i]);
   } else if (n > 0) {
     std::memcpy(t.raw(), bytes, size_t(n) * safetensors_dtype_size(stored));
   }
@@ -170,6 +184,7 @@ std::string encode_safetensors_bytes(const Tensor& t, SafetensorsDType stored) {
   }
   for (int64_t i = 0; i < n; ++i) {
     switch (stored) {
+      case SafetensorsDType::F8_E4M3: R1_CHECK(false, "safetensors: r1 does not write F8_E4M3"); break;
       case SafetensorsDType::F16: put(out, i, float_to_half(float(float_element(t, i)))); break;
       case SafetensorsDType::BF16: put(out, i, bf16(float(float_element(t, i))).bits); break;
       case SafetensorsDType::F32: put(out, i, float(float_element(t, i))); break;

@@ -1,7 +1,7 @@
-// The safetensors element types r1 reads and writes (F32, F64, BF16, F16, I32, I64), their byte
-// sizes and names, the r1 tensor type each becomes on reading (F16 becomes f32, the others map one
-// to one), IEEE half-precision conversion, and the conversion of raw little-endian bytes to and
-// from host tensors.
+// The safetensors element types r1 reads and writes (F32, F64, BF16, F16, I32, I64; F8_E4M3 read
+// only, for block-quantized checkpoints), their byte sizes and names, the r1 tensor type each becomes
+// on reading (F16 and F8_E4M3 become f32, the others map one to one), IEEE half-precision and
+// float8 e4m3fn conversion, and the conversion of raw little-endian bytes to and from host tensors.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -11,7 +11,8 @@
 
 namespace r1 {
 
-enum class SafetensorsDType { F16, BF16, I32, F32, F64, I64 };
+// In the order of the reference implementation's Dtype enum.
+enum class SafetensorsDType { F8_E4M3, F16, BF16, I32, F32, F64, I64 };
 
 const char* safetensors_dtype_name(SafetensorsDType t);  // "F32", as in the header
 std::optional<SafetensorsDType> parse_safetensors_dtype(const std::string& name);
@@ -25,6 +26,9 @@ SafetensorsDType safetensors_dtype_of(DType t);         // f32 -> F32, ...; u8 i
 // keeps NaN a NaN.
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+// float8 e4m3fn (1 sign, 4 exponent bits of bias 7, 3 mantissa bits, no infinities, S.1111.111 = NaN),
+// exactly as a float.
+float fp8_e4m3_to_float(uint8_t v);
 
 // Host tensor of dtype tensor_dtype_on_read(stored) from `count` elements of little-endian bytes.
 Tensor decode_safetensors_bytes(const void* bytes, SafetensorsDType stored, const Shape& shape);

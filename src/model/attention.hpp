@@ -20,6 +20,9 @@ struct AttentionActs {
   Tensor x;                         // [N, d] input
   Tensor q, k, v;                   // [N, H, Dk] (roped), [N, Hkv, Dk] (roped), [N, Hkv, Dv]
   Tensor attn, lse;                 // [N, H, Dv], [N, H]
+  // GQA with q/k norms (Qwen3) only: q and k before their norm, and the norms' rstd
+  Tensor q_pre, k_pre;              // [N, H, D], [N, Hkv, D]
+  Tensor q_rstd, k_rstd;            // [N H], [N Hkv]
   // MLA only
   Tensor cq, cq_normed, cq_rstd;    // [N, q_lora_rank] query latent (when q_lora_rank > 0)
   Tensor ckv, ckv_normed, ckv_rstd; // [N, kv_lora_rank] key/value latent

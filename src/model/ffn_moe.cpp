@@ -26,8 +26,9 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c, const std::string& prefix, 
   if (all_local) ep_ = nullptr;
   const std::string p = prefix + ".mlp.";
   gate_ = store.declare(p + "gate.weight", {n_experts_, hidden_}, ParamInit::normal, true);
-  bias_ = store.declare(p + "gate.e_score_correction_bias", {n_experts_}, ParamInit::zeros, false, ParamGroup::dense,
-                        /*trainable=*/false);
+  if (c.router_has_bias())  // DeepSeek's balancing bias; Qwen3-MoE has none (HF holds no such tensor)
+    bias_ = store.declare(p + "gate.e_score_correction_bias", {n_experts_}, ParamInit::zeros, false, ParamGroup::dense,
+                          /*trainable=*/false);
   // gate_proj and up_proj of each expert adjacent: all experts form one [E, 2I, d] block.
   for (int64_t e = local_.begin; e < local_.end; ++e) {
     const std::string ep = p + "experts." + std::to_string(e) + ".";
@@ -61,7 +62,7 @@ Tensor MoeFeedForward::forward(const Tensor& x, const BatchLayout& batch, FfnAct
   a.scores = Tensor::empty({n, n_experts_}, st, dev);
   a.topk_idx = Tensor::empty({n, k}, DType::i32, dev);
   a.topk_w = Tensor::empty({n, k}, st, dev);
-  ops::router_forward(logits, store_.value(bias_), router_, a.scores, a.topk_idx, a.topk_w);
+  ops::router_forward(logits, bias_ >= 0 ? store_.value(bias_) : Tensor(), router_, a.scores, a.topk_idx, a.topk_w);
   a.aux_loss = 0;
   a.dlogits_aux = Tensor();
   if (aux_alpha_ > 0 && batch.aux_loss_weight > 0) {

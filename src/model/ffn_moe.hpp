@@ -1,4 +1,5 @@
-// MoeFeedForward: DeepSeek-V3's mixture-of-experts block (see ffn.hpp for the step order).
+// MoeFeedForward: DeepSeek-V3's mixture-of-experts block (see ffn.hpp for the step order), and
+// Qwen3-MoE's (softmax top-k router without bias, no shared experts) as a configuration of it.
 #pragma once
 #include "model/ffn.hpp"
 
@@ -11,7 +12,7 @@ class MoeFeedForward final : public FeedForward {
   Tensor backward(const Tensor& dy, const BatchLayout& batch, FfnActs& acts) const override;
   bool is_moe() const override { return true; }
 
-  int bias_param() const { return bias_; }
+  int bias_param() const { return bias_; }  // -1 when the router has no balancing bias (Qwen3-MoE)
   int64_t experts() const { return n_experts_; }
 
  private:

@@ -369,6 +369,7 @@ void Model::update_router_bias(const std::vector<std::vector<int64_t>>& load) co
   R1_CHECK(load.size() == moes.size(), "router bias update: loads for ", load.size(), " layers, model has ", moes.size());
   const double speed = config_.router_bias_update_speed;
   for (size_t i = 0; i < moes.size(); ++i) {
+    if (moes[i]->bias_param() < 0) continue;  // a router without the balancing bias (Qwen3-MoE)
     const auto& l = load[i];
     double mean = 0;
     for (int64_t c : l) mean += double(c);

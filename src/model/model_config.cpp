@@ -8,9 +8,11 @@
 namespace r1 {
 
 void RopeScalingConfig::visit(ConfigVisitor& v) {
-  v.choice("type", type, {"none", "linear", "yarn"}, "RoPE context-extension method");
+  v.choice("type", type, {"none", "linear", "yarn", "llama3"}, "RoPE context-extension method");
   v.field("factor", factor, "scaling factor (positions / factor for linear; YaRN's s)", at_least(1.0));
-  v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN: pre-extension context", at_least(1));
+  v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN, llama3: pre-extension context", at_least(1));
+  v.field("low_freq_factor", low_freq_factor, "llama3: wavelengths above original / low_freq_factor are divided by factor", greater_than(0));
+  v.field("high_freq_factor", high_freq_factor, "llama3: wavelengths below original / high_freq_factor are kept", greater_than(0));
   v.field("beta_fast", beta_fast, "YaRN: high-frequency boundary (rotations)", greater_than(0));
   v.field("beta_slow", beta_slow, "YaRN: low-frequency boundary (rotations)", greater_than(0));
   v.field("mscale", mscale, "YaRN: magnitude scale of cos/sin", at_least(0));
@@ -19,7 +21,17 @@ void RopeScalingConfig::visit(ConfigVisitor& v) {
 
 void ModelConfig::visit(ConfigVisitor& v) {
   v.field("from_hf", from_hf, "Hugging Face model folder: architecture, weights, tokenizer and chat template from it");
-  v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama"}, "model family (HF model_type)");
+  v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama", "qwen3", "qwen3_moe"},
+           "model family (HF model_type)");
+  // Qwen3-MoE's router is softmax top-k without shared experts: its defaults, as transformers'.
+  if (v.reading() && architecture == "qwen3_moe") {
+    scoring_func = "softmax";
+    n_shared_experts = 0;
+    routed_scaling_factor = 1.0;
+    n_group = topk_group = 1;
+    first_k_dense_replace = 0;
+    moe_layer_freq = 1;
+  }
   v.field("vocab_size", vocab_size, "vocabulary size (0 = the tokenizer's)", at_least(0));
   v.field("hidden_size", hidden_size, "residual stream width", at_least(1));
   v.field("intermediate_size", intermediate_size, "dense SwiGLU width", at_least(1));
@@ -82,7 +94,8 @@ void ModelConfig::validate(const std::string& where) const {
       fail("num_key_value_heads: " + std::to_string(num_key_value_heads) + " does not divide num_attention_heads " +
            std::to_string(num_attention_heads));
     if (gqa_head_dim() % 2) fail("head_dim: must be even for RoPE");
-    if (n_routed_experts > 0) fail("n_routed_experts: MoE layers need architecture deepseek_v3");
+    if (n_routed_experts > 0 && architecture != "qwen3_moe")
+      fail("n_routed_experts: MoE layers need architecture deepseek_v3 or qwen3_moe (got " + architecture + ")");
     if (num_nextn_predict_layers > 0) fail("num_nextn_predict_layers: MTP needs architecture deepseek_v3");
   } else if (qk_rope_head_dim % 2) {
     fail("qk_rope_head_dim: must be even");
@@ -100,7 +113,21 @@ void ModelConfig::validate(const std::string& where) const {
       fail("n_group: group-limited routing needs at least 2 experts per group");
   }
   if (first_k_dense_replace > num_hidden_layers) fail("first_k_dense_replace: exceeds num_hidden_layers");
+  if (architecture == "qwen3_moe") {
+    // transformers' Qwen3MoeSparseMoeBlock: softmax over all experts, top-k, optional renormalisation.
+    auto fixed = [&](bool ok, const std::string& key, const std::string& want) {
+      if (!ok) fail(key + ": must be " + want + " for architecture qwen3_moe (Qwen3-MoE's router)");
+    };
+    fixed(scoring_func == "softmax", "scoring_func", "softmax");
+    fixed(n_shared_experts == 0, "n_shared_experts", "0 (no shared experts)");
+    fixed(routed_scaling_factor == 1.0, "routed_scaling_factor", "1");
+    fixed(n_group == 1 && topk_group == 1, "n_group", "1 with topk_group 1 (no group-limited routing)");
+    fixed(first_k_dense_replace == 0 && moe_layer_freq == 1, "first_k_dense_replace",
+          "0 with moe_layer_freq 1 (every layer MoE: decoder_sparse_step 1, mlp_only_layers [])");
+  }
   if (rope_scaling.type != "none" && rope_scaling.factor < 1) fail("rope_scaling.factor: must be >= 1");
+  if (rope_scaling.type == "llama3" && !(rope_scaling.high_freq_factor > rope_scaling.low_freq_factor))
+    fail("rope_scaling.high_freq_factor: must exceed low_freq_factor (llama3)");
 }
 
 }  // namespace r1

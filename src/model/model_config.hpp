@@ -1,7 +1,9 @@
 // ModelConfig: the architecture, with Hugging Face config.json key names so import/export and
 // outside comparisons are a direct mapping. One code path covers DeepSeek-V3 (MLA attention, MoE
 // with shared + routed experts and sigmoid routing, first_k_dense_replace dense layers, multi-token
-// prediction) and dense Qwen2/Llama (GQA, optional q/k/v bias, tied embeddings).
+// prediction), dense Qwen2/Llama (GQA, optional q/k/v bias, tied embeddings), Qwen3 (GQA with a
+// per-head RMSNorm of q and k before RoPE) and Qwen3-MoE (Qwen3 attention, softmax-routed experts
+// on every layer, no shared experts and no balancing bias).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,9 +13,10 @@
 namespace r1 {
 
 struct RopeScalingConfig {
-  std::string type = "none";  // none | linear | yarn
+  std::string type = "none";  // none | linear | yarn | llama3
   double factor = 1.0;
-  int64_t original_max_position_embeddings = 4096;
+  int64_t original_max_position_embeddings = 4096;  // YaRN and llama3: the pre-extension context
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3's wavelength bounds
   double beta_fast = 32.0, beta_slow = 1.0;
   double mscale = 1.0, mscale_all_dim = 0.0;  // DeepSeek's YaRN attention-scale terms
   void visit(ConfigVisitor& v);
@@ -25,7 +28,7 @@ struct ModelConfig {
   // recipe's), and the run starts from its weights, tokenizer and generation settings
   // (rl/hf_recipe.hpp). "" = the architecture is the keys below.
   std::string from_hf;
-  std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama
+    std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama | qwen3 | qwen3_moe
   int64_t vocab_size = 512;
   int64_t hidden_size = 64;
   int64_t intermediate_size = 128;  // dense SwiGLU width (first_k_dense_replace layers, dense models)
@@ -40,7 +43,7 @@ struct ModelConfig {
   int64_t qk_nope_head_dim = 16;
   int64_t qk_rope_head_dim = 8;
   int64_t v_head_dim = 16;
-  // Mixture of experts (deepseek_v3); n_routed_experts = 0 makes every layer dense
+  // Mixture of experts (deepseek_v3, qwen3_moe); n_routed_experts = 0 makes every layer dense
   int64_t n_routed_experts = 0;
   int64_t n_shared_experts = 1;
   int64_t num_experts_per_tok = 2;
@@ -71,6 +74,10 @@ struct ModelConfig {
   void validate(const std::string& where) const;
 
   bool is_mla() const { return architecture == "deepseek_v3"; }
+  // Qwen3: q_norm / k_norm ([head_dim] RMSNorm weights) applied to every q and k head before RoPE.
+  bool has_qk_norm() const { return architecture == "qwen3" || architecture == "qwen3_moe"; }
+  // DeepSeek's aux-loss-free balancing bias (gate.e_score_correction_bias); Qwen3-MoE has none.
+  bool router_has_bias() const { return architecture != "qwen3_moe"; }
   bool is_moe_layer(int64_t layer) const;
   int64_t gqa_head_dim() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
   int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }

@@ -53,6 +53,7 @@ ParamCount attention_param_count(const ModelConfig& c) {
   p += weights(2 * kv_heads * head_dim * d);  // k_proj, v_proj
   if (c.attention_bias) p += weights(heads * head_dim + 2 * kv_heads * head_dim);
   p += weights(d * heads * head_dim);         // o_proj
+  if (c.has_qk_norm()) p += weights(2 * head_dim);  // q_norm, k_norm (Qwen3)
   return p;
 }
 
@@ -61,7 +62,8 @@ ParamCount ffn_param_count(const ModelConfig& c, int64_t layer, int64_t local_ex
   const int64_t d = c.hidden_size;
   if (!c.is_moe_layer(layer)) return weights(3 * c.intermediate_size * d);  // gate, up, down
   const int64_t experts = c.n_routed_experts, inner = c.moe_intermediate_size;
-  ParamCount p = weights(experts * d) + buffer(experts);  // gate.weight, gate.e_score_correction_bias
+  ParamCount p = weights(experts * d);                     // gate.weight
+  if (c.router_has_bias()) p += buffer(experts);           // gate.e_score_correction_bias
   p += expert_weights(local_experts * 3 * inner * d);      // experts.{e}.gate_proj / up_proj / down_proj
   if (c.n_shared_experts > 0) p += weights(3 * inner * c.n_shared_experts * d);  // shared_experts
   return p;
@@ -150,6 +152,7 @@ SavedElements attention_saved(const ModelConfig& c, int64_t n) {
     const int64_t head_dim = c.gqa_head_dim(), kv_heads = c.num_key_value_heads;
     s += values(2 * n * heads * head_dim);     // q, attn
     s += values(2 * n * kv_heads * head_dim);  // k, v
+    if (c.has_qk_norm()) s += values(n * (heads + kv_heads) * head_dim) + stats(n * (heads + kv_heads));  // q_pre, k_pre, rstd
   }
   s += stats(n * heads);  // lse
   return s;

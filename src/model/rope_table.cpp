@@ -1,6 +1,8 @@
-// RoPE tables: base frequencies theta^(-2i/d), linear scaling (positions / factor) and YaRN
-// (blend of interpolated and extrapolated frequencies by a linear ramp between the beta_fast and
-// beta_slow correction dimensions, cos/sin scaled by the mscale attention factor).
+// RoPE tables: base frequencies theta^(-2i/d), linear scaling (positions / factor), YaRN (blend of
+// interpolated and extrapolated frequencies by a linear ramp between the beta_fast and beta_slow
+// correction dimensions, cos/sin scaled by the mscale attention factor) and Llama 3.1's scaling
+// (long wavelengths divided by factor, short ones kept, a smooth blend between the two wavelength
+// bounds original_max_position_embeddings / low_freq_factor and / high_freq_factor).
 #include "model/rope_table.hpp"
 
 #include <algorithm>
@@ -55,6 +57,24 @@ std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* atten
     }
     if (rs.mscale_all_dim > 0) factor = yarn_get_mscale(rs.factor, rs.mscale) / yarn_get_mscale(rs.factor, rs.mscale_all_dim);
     else factor = yarn_get_mscale(rs.factor, rs.mscale);
+  } else if (rs.type == "llama3") {
+    // transformers' _compute_llama3_parameters, float32 as torch evaluates it: a python scalar over a
+    // tensor is reciprocal() times the scalar, and scalars are rounded to float32 before each op.
+    const float f = float(rs.factor), low = float(rs.low_freq_factor);
+    const float old_context = float(rs.original_max_position_embeddings);
+    const float low_freq_wavelen = float(double(rs.original_max_position_embeddings) / rs.low_freq_factor);
+    const float high_freq_wavelen = float(double(rs.original_max_position_embeddings) / rs.high_freq_factor);
+    const float two_pi = float(2 * M_PI), high_minus_low = float(rs.high_freq_factor - rs.low_freq_factor);
+    for (int64_t i = 0; i < dim / 2; ++i) {
+      const float base_inv = float(inv[size_t(i)]);
+      const float wavelen = (1.0f / base_inv) * two_pi;
+      float scaled = wavelen > low_freq_wavelen ? base_inv / f : base_inv;
+      const float smooth = ((1.0f / wavelen) * old_context - low) / high_minus_low;
+      const float smoothed = (1.0f - smooth) * scaled / f + smooth * scaled;
+      const bool medium = !(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen);
+      if (medium) scaled = smoothed;
+      inv[size_t(i)] = scaled;
+    }
   }
   if (attention_factor) *attention_factor = factor;
   return inv;

@@ -15,6 +15,27 @@ Outputs (tests/data/hf_parity/):
                      transformers-5 expert tensors mlp.experts.gate_up_proj [E, 2I, d] / down_proj [E, d, I]
   qwen2/             Qwen2: GQA (4 heads, 2 kv heads), q/k/v biases, tied embeddings; F32
   llama/             Llama: GQA, explicit head_dim 16 != hidden/heads, untied, no biases; F32
+  llama3_rope/       Llama with Llama-3.1 RoPE scaling (rope_type llama3: factor 8, low_freq_factor 1,
+                     high_freq_factor 8, 1024 original positions, rope_theta 500000, so head_dim 16
+                     has kept, smoothed and divided frequencies); F32
+  qwen3/             Qwen3: GQA, per-head q_norm / k_norm before RoPE, head_dim 16, tied, no biases; F32
+  qwen3_moe/         Qwen3-MoE: Qwen3 attention (head_dim 8), MoE on every layer (8 experts, 2 per
+                     token, softmax then top-k, norm_topk_prob), per-expert tensors as save_pretrained
+                     writes them; F32
+  deepseek_v3_fp8/   DeepseekV3 laid out as the published DeepSeek-V3/R1 checkpoints: every linear weight
+                     of attention, MLPs and experts (not embeddings, norms, router or LM head) stored as
+                     F8_E4M3 with <name>_scale_inv F32 block scales [ceil(rows/128), ceil(cols/128)]
+                     (the dense MLP width 200 gives partial blocks), the rest BF16 (router bias F32),
+                     config.json quantization_config
+                     {quant_method fp8, fmt e4m3, weight_block_size [128, 128], activation_scheme dynamic}.
+                     The quantization is made here: scale = amax(|block|) / 448, fp8 = to_e4m3(w / scale).
+                     The goldens come from the dequantized weights (fp8 * scale_inv per 128x128 block,
+                     in float32, as DeepSeek's reference weight_dequant) loaded into a plain DeepseekV3:
+                     transformers' FP8 kernels need a GPU, and on CPU (FineGrainedFP8Config(dequantize=
+                     True)) transformers 5.25 derives the block size from the scale grid (rows //
+                     scale_rows), which differs from the fixed 128x128 blocks when a dimension is not a
+                     multiple of 128. The check mode shows its dequantization equals this one bit for bit
+                     on every tensor of whole blocks.
   golden.json        per model: token sequences with the position of their first token (three start
                      at 0; one starts at 1900, beyond YaRN's original range, where the rotary angles
                      magnify any difference in the float32 inverse frequencies) and transformers'
@@ -47,7 +68,11 @@ Check mode (needs the r1 binary, default build/hf/r1; `--r1 PATH` to choose):
   the MTP tensors as unexpected. An exported tokenizer loads in AutoTokenizer. r1 ckpt verify passes,
   and fails with exit code 1 on a corrupted copy.
 
-Run from the repository root: python3 tests/data/make_hf_parity_golden.py [--check-only] [--r1 PATH]
+The first four models' folders and goldens were made with transformers 5.24.0; `--add NAME,...` makes
+only the named models and merges them into golden.json, leaving the others' files untouched (how the
+last four were added, with transformers 5.25.0).
+
+Run from the repository root: python3 tests/data/make_hf_parity_golden.py [--check-only] [--add NAMES] [--r1 PATH]
 Needs: pip install torch transformers safetensors (CPU is enough)
 """
 import argparse
@@ -65,10 +90,12 @@ import types
 import torch
 import transformers
 from safetensors import safe_open
-from transformers import AutoModelForCausalLM, DeepseekV3Config, LlamaConfig, Qwen2Config
+from transformers import AutoModelForCausalLM, DeepseekV3Config, LlamaConfig, Qwen2Config, Qwen3Config, Qwen3MoeConfig
 from transformers.models.deepseek_v3 import modeling_deepseek_v3
 from transformers.models.llama import modeling_llama
 from transformers.models.qwen2 import modeling_qwen2
+from transformers.models.qwen3 import modeling_qwen3
+from transformers.models.qwen3_moe import modeling_qwen3_moe
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(ROOT, "hf_parity")
@@ -93,8 +120,10 @@ def deepseek_config(**overrides):
 def model_specs():
     yarn = {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": MAX_POSITIONS // 4,
             "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 0.707}
+    llama3 = {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+              "high_freq_factor": 8.0, "original_max_position_embeddings": 1024}
     return [
-        # name, config, seed, saved dtype, save_original_format
+        # name, config, seed, saved dtype ("fp8": block-quantized as published), save_original_format
         ("deepseek_v3", deepseek_config(rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 11,
          torch.float32, True),
         ("deepseek_v3_yarn", deepseek_config(q_lora_rank=None, rope_parameters=yarn), 12, torch.bfloat16, False),
@@ -106,6 +135,24 @@ def model_specs():
                               num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=False,
                               max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-5, attention_bias=False, mlp_bias=False,
                               rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 14, torch.float32, True),
+        ("llama3_rope", LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                    num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=False,
+                                    max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-5, attention_bias=False,
+                                    mlp_bias=False, rope_parameters=llama3), 15, torch.float32, True),
+        ("qwen3", Qwen3Config(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True,
+                              max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-6, attention_bias=False,
+                              rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 16, torch.float32, True),
+        ("qwen3_moe", Qwen3MoeConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, moe_intermediate_size=16,
+                                     num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                                     num_experts=8, num_experts_per_tok=2, norm_topk_prob=True, decoder_sparse_step=1,
+                                     mlp_only_layers=[], tie_word_embeddings=False, max_position_embeddings=MAX_POSITIONS,
+                                     rms_norm_eps=1e-6,
+                                     rope_parameters={"rope_type": "default", "rope_theta": 10000.0}), 17, torch.float32,
+         True),
+        ("deepseek_v3_fp8", deepseek_config(intermediate_size=200, rope_parameters={"rope_type": "default",
+                                                                                    "rope_theta": 10000.0}), 18,
+         "fp8", True),
     ]
 
 
@@ -158,7 +205,8 @@ def rotary_forward_f64(self, x, position_ids):
 
 
 MODELING = [(modeling_deepseek_v3, "DeepseekV3RotaryEmbedding"), (modeling_qwen2, "Qwen2RotaryEmbedding"),
-            (modeling_llama, "LlamaRotaryEmbedding")]
+            (modeling_llama, "LlamaRotaryEmbedding"), (modeling_qwen3, "Qwen3RotaryEmbedding"),
+            (modeling_qwen3_moe, "Qwen3MoeRotaryEmbedding")]
 
 
 class Float64Modules:
@@ -191,7 +239,8 @@ def next_token_logp(model, seqs):
 
 
 def load(folder, dtype=torch.float32, eager_experts=False):
-    kwargs = {"experts_implementation": "eager"} if eager_experts and "deepseek" in folder else {}
+    moe = "deepseek" in folder or "moe" in folder
+    kwargs = {"experts_implementation": "eager"} if eager_experts and moe else {}
     return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation="eager", **kwargs).eval()
 
 
@@ -207,10 +256,114 @@ def safetensors_keys(folder):
     return keys
 
 
-def generate():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+FP8_BLOCK = 128
+FP8_MAX = 448.0  # largest finite float8_e4m3fn
+
+
+def is_fp8_weight(name, t):
+    # As DeepSeek publishes: the linear weights of attention, dense MLPs, shared and routed experts.
+    return (t.ndim == 2 and name.startswith("model.layers.") and name.endswith("_proj.weight")
+            and ".mlp.gate." not in name)
+
+
+def quantize_fp8(w):
+    """Block-wise e4m3 with a float32 scale per 128x128 block: (fp8 [rows, cols], scale_inv [rb, cb])."""
+    rows, cols = w.shape
+    rb, cb = -(-rows // FP8_BLOCK), -(-cols // FP8_BLOCK)
+    padded = torch.zeros(rb * FP8_BLOCK, cb * FP8_BLOCK, dtype=torch.float32)
+    padded[:rows, :cols] = w.float()
+    blocks = padded.view(rb, FP8_BLOCK, cb, FP8_BLOCK)
+    amax = blocks.abs().amax(dim=(1, 3)).clamp(min=1e-12)
+    scale = (amax / FP8_MAX).to(torch.float32)
+    q = (blocks / scale[:, None, :, None]).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
+    return q.view(rb * FP8_BLOCK, cb * FP8_BLOCK)[:rows, :cols].contiguous(), scale
+
+
+def dequantize_fp8(q, scale):
+    rows, cols = q.shape
+    s = scale.repeat_interleave(FP8_BLOCK, 0)[:rows].repeat_interleave(FP8_BLOCK, 1)[:, :cols]
+    return q.to(torch.float32) * s
+
+
+def write_fp8_folder(folder, dequantized_folder):
+    """Rewrites the F32 folder `folder` in the published FP8 layout; `dequantized_folder` gets the same
+    config without quantization and the dequantized F32 weights (what the goldens are computed from)."""
+    from safetensors.torch import load_file, save_file
+    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    fp8, plain = {}, {}
+    for name in sorted(tensors):
+        t = tensors[name]
+        if is_fp8_weight(name, t):
+            q, scale = quantize_fp8(t)
+            fp8[name] = q
+            fp8[name + "_scale_inv"] = scale
+            plain[name] = dequantize_fp8(q, scale)
+        elif name.endswith("e_score_correction_bias"):
+            fp8[name] = t  # F32, as published
+            plain[name] = t
+        else:
+            fp8[name] = t.to(torch.bfloat16)  # the published checkpoints keep the rest in BF16
+            plain[name] = fp8[name].to(torch.float32)
+    save_file(fp8, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    os.makedirs(dequantized_folder, exist_ok=True)
+    shutil.copy(os.path.join(folder, "config.json"), dequantized_folder)
+    save_file(plain, os.path.join(dequantized_folder, "model.safetensors"), metadata={"format": "pt"})
+    config = json.load(open(os.path.join(folder, "config.json")))
+    config["quantization_config"] = {"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8",
+                                     "weight_block_size": [FP8_BLOCK, FP8_BLOCK]}
+    config["torch_dtype"] = "bfloat16"
+    config.pop("dtype", None)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def dequantized_reference(folder, out):
+    """The FP8 folder `folder` dequantized into an F32 folder `out` without quantization_config."""
+    from safetensors.torch import load_file, save_file
+    tensors = load_file(os.path.join(folder, "model.safetensors"))
+    plain = {}
+    for name, t in tensors.items():
+        if name.endswith("_scale_inv"):
+            continue
+        scale = tensors.get(name + "_scale_inv")
+        plain[name] = dequantize_fp8(t, scale) if scale is not None else t.to(torch.float32)
+    os.makedirs(out, exist_ok=True)
+    config = json.load(open(os.path.join(folder, "config.json")))
+    config.pop("quantization_config")
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    save_file(plain, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
+def check_fp8_against_transformers_dequantize(folder, reference):
+    """transformers' CPU dequantization vs this script's, on the tensors made of whole blocks."""
+    from transformers import FineGrainedFP8Config
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, quantization_config=FineGrainedFP8Config(
+            weight_block_size=(FP8_BLOCK, FP8_BLOCK), dequantize=True))
+    except Exception as e:  # e.g. accelerate missing
+        print(f"transformers cannot dequantize {folder} here ({type(e).__name__}: {e}); skipped")
+        return True
+    ours = load(reference).state_dict()
+    theirs = model.state_dict()
+    whole = lambda t: all(n % FP8_BLOCK == 0 or n <= FP8_BLOCK for n in t.shape[-2:])
+    partial_rows = lambda t: any(n > FP8_BLOCK and n % FP8_BLOCK for n in t.shape[-2:])
+    same = [k for k in ours if not partial_rows(ours[k]) and torch.equal(ours[k], theirs[k])]
+    differ = [k for k in ours if not partial_rows(ours[k]) and not torch.equal(ours[k], theirs[k])]
+    partial = [k for k in ours if partial_rows(ours[k])]
+    print(f"FP8: transformers' CPU dequantization equals the golden's on all {len(same)} tensors without partial 128x128 blocks (FP8 and unquantized)"
+          f" (differs on {len(differ)}); {len(partial)} tensor(s) with partial blocks skipped: {partial}")
+    return not differ and bool(same) and all(whole(ours[k]) for k in same)
+
+
+def generate(only=None):
+    """All models (a fresh hf_parity/), or only the names in `only`, merged into the existing golden.json."""
+    if only is None:
+        if os.path.isdir(OUT):
+            shutil.rmtree(OUT)
+        os.makedirs(OUT)
     golden = {
         "transformers_version": transformers.__version__,
         "torch_version": torch.__version__,
@@ -219,26 +372,41 @@ def generate():
                      "make_hf_parity_golden.py); logp_f32: transformers in float32 as shipped",
         "models": {},
     }
+    if only is not None:
+        golden = json.load(open(os.path.join(OUT, "golden.json")))
+        golden.setdefault("added_with", {})
+    tmp = tempfile.TemporaryDirectory()
     for name, config, seed, dtype, original_format in model_specs():
+        if only is not None and name not in only:
+            continue
         torch.manual_seed(seed)
         model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
         randomize(model, seed)
         folder = os.path.join(OUT, name)
-        model.to(dtype).save_pretrained(folder, save_original_format=original_format)
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
+        model.to(torch.float32 if dtype == "fp8" else dtype).save_pretrained(folder, save_original_format=original_format)
         for extra in ("generation_config.json",):
             if os.path.exists(os.path.join(folder, extra)):
                 os.remove(os.path.join(folder, extra))
+        reference = folder
+        if dtype == "fp8":
+            reference = os.path.join(tmp.name, name + "_dequantized")
+            write_fp8_folder(folder, reference)
         seqs = sequences(seed + 100)
-        f32 = load(folder)
+        f32 = load(reference)
         logp_f32 = next_token_logp(f32, seqs)
-        f64 = load(folder, eager_experts=True).double()  # the grouped-GEMM experts take no float64
+        f64 = load(reference, eager_experts=True).double()  # the grouped-GEMM experts take no float64
         logp_unpatched = next_token_logp(f64, seqs)
         with Float64Modules():
             logp_f64 = next_token_logp(f64, seqs)
         keys = safetensors_keys(folder)
+        if only is not None:
+            golden["added_with"][name] = {"transformers_version": transformers.__version__,
+                                          "torch_version": torch.__version__}
         golden["models"][name] = {
             "folder": name,
-            "saved_dtype": str(dtype).replace("torch.", ""),
+            "saved_dtype": "float8_e4m3fn blocks" if dtype == "fp8" else str(dtype).replace("torch.", ""),
             "expert_layout": ("fused" if any(k.endswith("mlp.experts.gate_up_proj") for k in keys)
                               else "per-expert" if any(".mlp.experts.0." in k for k in keys) else "none"),
             "sequences": seqs,
@@ -315,8 +483,13 @@ def check_with_r1(r1):
             run([r1, "ckpt", "import", exp1, "--out", ck2])
             run([r1, "ckpt", "export", ck2, "--out", exp2, "--max-shard-size", "40KB"])
             run([r1, "ckpt", "export", ck1, "--out", exp_bf16, "--dtype", "bf16"])
-            # transformers loads the export: same tensors, same logits as the original folder.
-            original = load(folder)
+            # transformers loads the export: same tensors, same logits as the original folder (FP8:
+            # as its dequantized weights).
+            reference = folder
+            if g["saved_dtype"].startswith("float8"):
+                reference = dequantized_reference(folder, os.path.join(tmp, name + "_dequantized"))
+                failures += not check_fp8_against_transformers_dequantize(folder, reference)
+            original = load(reference)
             exported, loading = AutoModelForCausalLM.from_pretrained(exp1, dtype=torch.float32, attn_implementation="eager",
                                                                      output_loading_info=True)
             exported.eval()
@@ -341,7 +514,7 @@ def check_with_r1(r1):
                 bf16_dtypes = {k: st.get_slice(k).get_dtype() for k in st.keys()}
             f32_kept = sorted({k.split(".")[-1] for k, v in bf16_dtypes.items() if v != "BF16"})
             bf16 = load(exp_bf16)
-            rounded = load(folder)
+            rounded = load(reference)
             with torch.no_grad():
                 for k, v in rounded.state_dict().items():
                     if not k.endswith("e_score_correction_bias"):
@@ -396,9 +569,12 @@ def check_with_r1(r1):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--check-only", action="store_true")
+    parser.add_argument("--add", default=None, help="comma-separated model names to (re)make, keeping the others")
     parser.add_argument("--r1", default=os.path.join(os.path.dirname(os.path.dirname(ROOT)), "build", "hf", "r1"))
     args = parser.parse_args()
-    if not args.check_only:
+    if args.add:
+        generate(set(args.add.split(",")))
+    elif not args.check_only:
         generate()
     if os.path.exists(args.r1):
         check_with_r1(args.r1)

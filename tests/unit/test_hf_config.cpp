@@ -205,18 +205,37 @@ BOOST_AUTO_TEST_CASE(unsupported_settings_name_the_key) {
   attention_factor["rope_parameters"]["attention_factor"] = 1.2;
   nlohmann::json legacy_dynamic = legacy;
   legacy_dynamic["rope_scaling"]["type"] = "dynamic";
+  nlohmann::json legacy_longrope = legacy;
+  legacy_longrope["rope_scaling"]["type"] = "longrope";
+  nlohmann::json llama3_inverted = llama3;
+  llama3_inverted["rope_parameters"].update({{"factor", 8.0}, {"original_max_position_embeddings", 256},
+                                             {"low_freq_factor", 4.0}, {"high_freq_factor", 1.0}});
+  auto qwen3 = with(llama, "model_type", "qwen3");
+  auto qwen3_moe = with(with(qwen3, "model_type", "qwen3_moe"), "num_experts", 4);
+  const nlohmann::json fp8 = {{"quant_method", "fp8"}, {"fmt", "e4m3"}, {"weight_block_size", {128, 128}},
+                        {"activation_scheme", "dynamic"}};
   nlohmann::json mscale_alone = deepseek;
   mscale_alone["rope_parameters"].erase("mscale");
   const std::vector<Case> cases = {
       {"qwen2 without bias", with(qwen, "attention_bias", false), {"attention_bias", "Qwen2"}},
       {"sliding window", with(qwen, "use_sliding_window", true), {"use_sliding_window"}},
       {"sliding layers", with(qwen, "layer_types", {"full_attention", "sliding_attention"}), {"layer_types"}},
-      {"llama3 rope", llama3, {"rope_parameters.rope_type", "llama3"}},
-      {"legacy dynamic rope", legacy_dynamic, {"rope_scaling.rope_type", "dynamic"}},
+      {"llama3 rope without its keys", llama3, {"rope_parameters.original_max_position_embeddings", "llama3"}},
+      {"llama3 frequency factors", llama3_inverted, {"low_freq_factor", "high_freq_factor"}},
+      {"legacy dynamic rope", legacy_dynamic, {"rope_scaling.rope_type", "dynamic", "default, linear, yarn and llama3"}},
+      {"longrope", legacy_longrope, {"rope_scaling.rope_type", "longrope", "llama3"}},
+      {"qwen3 bias", with(qwen3, "attention_bias", true), {"attention_bias", "o_proj"}},
+      {"qwen3_moe dense layers", with(qwen3_moe, "mlp_only_layers", {0}), {"mlp_only_layers"}},
+      {"qwen3_moe sparse step", with(qwen3_moe, "decoder_sparse_step", 2), {"decoder_sparse_step"}},
+      {"fp8 e5m2", with(legacy, "quantization_config", with(fp8, "fmt", "e5m2")),
+       {"quantization_config.fmt", "e5m2"}},
       {"attention factor", attention_factor, {"rope_parameters.attention_factor"}},
       {"mscale_all_dim without mscale", mscale_alone, {"rope_parameters.mscale"}},
       {"topk method", with(legacy, "topk_method", "greedy"), {"topk_method", "greedy"}},
-      {"fp8", with(legacy, "quantization_config", {{"quant_method", "fp8"}}), {"quantization_config"}},
+      {"fp8 without block size", with(legacy, "quantization_config", {{"quant_method", "fp8"}}),
+       {"quantization_config.weight_block_size"}},
+      {"other quantization", with(legacy, "quantization_config", {{"quant_method", "bitsandbytes"}}),
+       {"quantization_config.quant_method", "bitsandbytes"}},
       {"activation", with(qwen, "hidden_act", "gelu"), {"hidden_act"}},
       {"dropout", with(qwen, "attention_dropout", 0.1), {"attention_dropout"}},
       {"llama bias", with(llama, "attention_bias", true), {"attention_bias", "o_proj"}},

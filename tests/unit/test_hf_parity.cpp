@@ -1,6 +1,7 @@
 // Hugging Face interop against transformers itself. Parity: tiny random DeepSeek-V3 (MLA with and
-// without q_lora_rank, MoE with group-limited biased routing, YaRN), Qwen2 (GQA, biases, tied) and
-// Llama (GQA, explicit head_dim) models saved by transformers' save_pretrained
+// without q_lora_rank, MoE with group-limited biased routing, YaRN, and block-quantized FP8 weights as
+// published), Qwen2 (GQA, biases, tied), Llama (GQA, explicit head_dim; Llama-3.1 RoPE scaling),
+// Qwen3 (per-head q/k norms) and Qwen3-MoE (softmax top-k experts) models saved by transformers' save_pretrained
 // (tests/data/hf_parity, made by tests/data/make_hf_parity_golden.py; F32 per-expert and BF16 fused
 // expert layouts) are imported through HfModelSource into a float64 r1 model, whose next-token
 // log-probs (sequences from position 0 and one from position 1900, where rotary angles magnify any
@@ -168,7 +169,8 @@ BOOST_AUTO_TEST_CASE(log_probs_match_transformers) {
   nlohmann::json g = golden();
   BOOST_TEST_MESSAGE("golden from transformers " << g.at("transformers_version").get<std::string>() << ", torch "
                                                  << g.at("torch_version").get<std::string>());
-  for (const char* name : {"deepseek_v3", "deepseek_v3_yarn", "qwen2", "llama"}) {
+  for (const char* name :
+       {"deepseek_v3", "deepseek_v3_yarn", "qwen2", "llama", "llama3_rope", "qwen3", "qwen3_moe", "deepseek_v3_fp8"}) {
     BOOST_TEST_CONTEXT(name) {
       ParityResult r = parity_of(name, g.at("models").at(name));
       BOOST_TEST(r.compared >= 80);
@@ -196,11 +198,58 @@ BOOST_AUTO_TEST_CASE(transformers_checkpoints_import_as_expected) {
   HfModelSource qwen = HfModelSource::open(test_data_path("hf_parity/qwen2"));
   for (const HfParam& p : qwen.parameters()) BOOST_TEST(p.name != "lm_head.weight");
   BOOST_TEST(qwen.dropped_copies().empty());
+  // Qwen3-MoE: per-head norms, a router without balancing bias, no shared experts.
+  HfModelSource moe = HfModelSource::open(test_data_path("hf_parity/qwen3_moe"));
+  BOOST_TEST(moe.config().architecture == "qwen3_moe");
+  BOOST_TEST(moe.config().n_routed_experts == 8);
+  BOOST_TEST(moe.config().scoring_func == "softmax");
+  BOOST_TEST(moe.config().n_shared_experts == 0);
+  int64_t norms = 0;
+  for (const HfParam& p : moe.parameters()) {
+    BOOST_TEST(!contains(p.name, "e_score_correction_bias"));
+    BOOST_TEST(!contains(p.name, "shared_experts"));
+    norms += contains(p.name, "q_norm.weight") || contains(p.name, "k_norm.weight");
+  }
+  BOOST_TEST(norms == 4);
+  // FP8 DeepSeek-V3: every quantized weight dequantized with its block scales.
+  HfModelSource fp8 = HfModelSource::open(test_data_path("hf_parity/deepseek_v3_fp8"));
+  BOOST_TEST(fp8.stored_dtypes().at("F8_E4M3") > 30);
+  BOOST_TEST(fp8.source("model.layers.0.mlp.down_proj.weight").scale_inv == "model.layers.0.mlp.down_proj.weight_scale_inv");
+  BOOST_TEST(fp8.source("model.embed_tokens.weight").scale_inv.empty());
+  bool noted = false;
+  for (const std::string& n : fp8.notes()) noted = noted || contains(n, "F8_E4M3 weight(s) dequantized");
+  BOOST_TEST(noted);
+}
+
+BOOST_AUTO_TEST_CASE(fp8_folders_with_bad_scales_are_refused) {
+  // The FP8 weights as they are, under a config.json without quantization_config or with another
+  // block size: refused, naming the tensors.
+  TempFolder tmp("fp8");
+  const fs::path ds = test_data_path("hf_parity/deepseek_v3_fp8");
+  std::ifstream in(ds / "config.json");
+  const nlohmann::json config = nlohmann::json::parse(in);
+  auto folder_with = [&](const std::string& name, const nlohmann::json& c) {
+    std::string folder = tmp.sub(name);
+    fs::copy_file(ds / "model.safetensors", fs::path(folder) / "model.safetensors");
+    std::ofstream(fs::path(folder) / "config.json") << c.dump(2);
+    return folder;
+  };
+  nlohmann::json unquantized = config;
+  unquantized.erase("quantization_config");
+  std::string msg = import_error(folder_with("unquantized", unquantized));
+  BOOST_TEST(contains(msg, "model.layers.0.mlp.down_proj.weight: element type F8_E4M3, but config.json has no "
+                           "quantization_config"), msg);
+  nlohmann::json small_blocks = config;
+  small_blocks["quantization_config"]["weight_block_size"] = {64, 64};
+  msg = import_error(folder_with("small_blocks", small_blocks));
+  BOOST_TEST(contains(msg, "model.layers.0.mlp.down_proj.weight_scale_inv: shape [1, 2] in the file, r1 expects [1, 4] "
+                           "(64x64 blocks of [32, 200])"), msg);
 }
 
 BOOST_AUTO_TEST_CASE(export_then_import_is_bit_exact) {
   TempFolder tmp("roundtrip");
-  for (const char* name : {"deepseek_v3", "deepseek_v3_yarn", "qwen2", "llama"}) {
+  for (const char* name :
+       {"deepseek_v3", "deepseek_v3_yarn", "qwen2", "llama", "llama3_rope", "qwen3", "qwen3_moe", "deepseek_v3_fp8"}) {
     BOOST_TEST_CONTEXT(name) {
       HfModelSource original = HfModelSource::open(test_data_path(std::string("hf_parity/") + name));
       HfExportOptions single;

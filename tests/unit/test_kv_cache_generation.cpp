@@ -1,7 +1,7 @@
 // Cached generation computes the same function as the full forward: prompts prefilled into KV
 // caches (several slots, different lengths, prefill mixed with decode rows), then token-by-token
 // decoding; each step's log-prob of the next token equals the full forward's log-prob of that token
-// (float64, MLA in the absorbed latent form and GQA with q/k/v bias).
+// (float64, MLA in the absorbed latent form, GQA with q/k/v bias, Qwen3's q/k norms, Qwen3-MoE).
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -136,6 +136,27 @@ BOOST_AUTO_TEST_SUITE(test_kv_cache_generation)
 BOOST_AUTO_TEST_CASE(mla_latent_cache_matches_full_forward) { check_cached_matches_full(mla_config(), 5); }
 
 BOOST_AUTO_TEST_CASE(gqa_cache_matches_full_forward) { check_cached_matches_full(gqa_config(), 6); }
+
+BOOST_AUTO_TEST_CASE(qwen3_qk_norm_cache_matches_full_forward) {
+  ModelConfig c = gqa_config();
+  c.architecture = "qwen3";
+  c.attention_bias = false;
+  c.head_dim = 6;
+  check_cached_matches_full(c, 7);
+}
+
+BOOST_AUTO_TEST_CASE(qwen3_moe_cache_matches_full_forward) {
+  ModelConfig c = gqa_config();
+  c.architecture = "qwen3_moe";
+  c.attention_bias = false;
+  c.n_routed_experts = 6;
+  c.num_experts_per_tok = 2;
+  c.moe_intermediate_size = 8;
+  c.scoring_func = "softmax";
+  c.n_shared_experts = 0;
+  c.validate("test");
+  check_cached_matches_full(c, 8);
+}
 
 BOOST_AUTO_TEST_CASE(mla_cache_stores_latent_not_keys) {
   ModelConfig c = mla_config();

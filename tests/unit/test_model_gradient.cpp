@@ -1,7 +1,8 @@
 // Whole-model gradients against central finite differences in float64: a DeepSeek-V3-style config
 // (MLA with q compression, first dense layer, MoE with shared experts, group-limited sigmoid routing,
-// the sequence balance loss, two MTP depths) and dense Qwen2/Llama-style configs (GQA, q/k/v bias,
-// tied embeddings). Every parameter tensor gets coordinates checked; the loss is a fixed random
+// the sequence balance loss, two MTP depths), dense Qwen2/Llama-style configs (GQA, q/k/v bias,
+// tied embeddings), Qwen3 (per-head q/k norms, Llama-3.1 RoPE) and Qwen3-MoE (softmax top-k router
+// without bias, no shared experts). Every parameter tensor gets coordinates checked; the loss is a fixed random
 // projection of the per-token log-probs (main and MTP) plus the balance loss.
 #include <boost/test/unit_test.hpp>
 
@@ -179,6 +180,43 @@ BOOST_AUTO_TEST_CASE(llama_dense_untied_linear_rope) {
   c.rope_scaling.type = "linear";
   c.rope_scaling.factor = 2;
   check_model_gradients(c, {7, 3}, 41, 4);
+}
+
+BOOST_AUTO_TEST_CASE(qwen3_qk_norm_bias_llama3_rope) {
+  ModelConfig c = qwen2_tiny();
+  c.architecture = "qwen3";
+  c.head_dim = 6;  // explicit, != hidden / heads
+  c.attention_bias = true;  // r1 allows q/k/v biases before the norms (transformers' Qwen3 would add o_proj's too)
+  c.tie_word_embeddings = false;
+  c.rope_scaling.type = "llama3";
+  c.rope_scaling.factor = 4;
+  c.rope_scaling.original_max_position_embeddings = 16;
+  c.rope_scaling.low_freq_factor = 1;
+  c.rope_scaling.high_freq_factor = 4;
+  c.validate("test");
+  check_model_gradients(c, {6, 5, 2}, 51, 4);
+}
+
+BOOST_AUTO_TEST_CASE(qwen3_moe_softmax_router) {
+  ModelConfig c = qwen2_tiny();
+  c.architecture = "qwen3_moe";
+  c.attention_bias = false;
+  c.head_dim = 4;
+  c.n_routed_experts = 6;
+  c.num_experts_per_tok = 2;
+  c.moe_intermediate_size = 5;
+  c.scoring_func = "softmax";
+  c.n_shared_experts = 0;
+  c.n_group = c.topk_group = 1;
+  c.routed_scaling_factor = 1;
+  c.seq_aux_loss_alpha = 0.01;
+  for (bool norm : {true, false}) {
+    BOOST_TEST_CONTEXT("norm_topk_prob " << norm) {
+      c.norm_topk_prob = norm;
+      c.validate("test");
+      check_model_gradients(c, {5, 7}, norm ? 61 : 62, 3);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(float32_forward_matches_float64) {

@@ -174,7 +174,7 @@ struct HeldBytes {
     for (const Tensor* t : {&a.x, &a.h1, &a.rstd1, &a.x2, &a.h2, &a.rstd2}) add(*t);
     const AttentionActs& at = a.attn;
     for (const Tensor* t : {&at.x, &at.q, &at.k, &at.v, &at.attn, &at.lse, &at.cq, &at.cq_normed, &at.cq_rstd, &at.ckv,
-                            &at.ckv_normed, &at.ckv_rstd})
+                            &at.ckv_normed, &at.ckv_rstd, &at.q_pre, &at.k_pre, &at.q_rstd, &at.k_rstd})
       add(*t);
     const FfnActs& f = a.ffn;
     add(f.dense);
@@ -232,7 +232,25 @@ void check_saved(const ModelConfig& c, const ModelShard& shard, const ModelActs&
 
 BOOST_AUTO_TEST_SUITE(test_model_plan)
 
+// Qwen3 (q/k norms) and Qwen3-MoE (experts on every layer, no router bias, no shared experts).
+ModelConfig qwen3_tiny(bool moe) {
+  ModelConfig c = qwen2_tiny(false);
+  c.architecture = moe ? "qwen3_moe" : "qwen3";
+  c.attention_bias = false;
+  if (moe) {
+    c.n_routed_experts = 4;
+    c.num_experts_per_tok = 2;
+    c.moe_intermediate_size = 6;
+    c.scoring_func = "softmax";
+    c.n_shared_experts = 0;
+  }
+  c.validate("test");
+  return c;
+}
+
 BOOST_AUTO_TEST_CASE(parameter_counts_and_kv_cache_match_the_declarations) {
+  check_pipeline_shards(qwen3_tiny(false), "qwen3");
+  check_pipeline_shards(qwen3_tiny(true), "qwen3_moe");
   for (int64_t mtp : {1, 2}) {
     check_pipeline_shards(deepseek_tiny(true, mtp), "deepseek q_lora mtp " + std::to_string(mtp));
     check_pipeline_shards(deepseek_tiny(false, mtp), "deepseek no q_lora, 2 shared, mtp " + std::to_string(mtp));
@@ -262,7 +280,8 @@ BOOST_AUTO_TEST_CASE(expert_shards_match_the_declarations) {
 
 BOOST_AUTO_TEST_CASE(saved_activations_match_a_training_forward) {
   const TokenBatch batch = random_batch(deepseek_tiny(true, 2), {6, 5}, 3);
-  for (ModelConfig c : {deepseek_tiny(true, 2), deepseek_tiny(false, 1), qwen2_tiny(true), qwen2_tiny(false)}) {
+  for (ModelConfig c : {deepseek_tiny(true, 2), deepseek_tiny(false, 1), qwen2_tiny(true), qwen2_tiny(false),
+                        qwen3_tiny(false), qwen3_tiny(true)}) {
     for (bool balance_loss : {false, true}) {
       if (balance_loss && c.n_routed_experts == 0) continue;
       c.seq_aux_loss_alpha = balance_loss ? 0.01 : 0.0;
@@ -359,6 +378,34 @@ BOOST_AUTO_TEST_CASE(deepseek_v3_671b_matches_the_published_sizes) {
   BOOST_TEST(activated / 1e9 < 38.0);
   // BF16 cache per token over the 61 layers: 70,272 bytes (DeepSeek's "70 KB per token").
   BOOST_TEST(kv_cache_elements(c, ModelShard{}, 1, 1) * 2 == 70272);
+}
+
+BOOST_AUTO_TEST_CASE(qwen3_30b_a3b_matches_the_published_sizes) {
+  // config.json of Qwen/Qwen3-30B-A3B; published: 30.5B parameters, 3.3B activated per token.
+  ModelConfig c;
+  c.architecture = "qwen3_moe";
+  c.vocab_size = 151936;
+  c.hidden_size = 2048;
+  c.intermediate_size = 6144;
+  c.num_hidden_layers = 48;
+  c.num_attention_heads = 32;
+  c.num_key_value_heads = 4;
+  c.head_dim = 128;
+  c.n_routed_experts = 128;
+  c.num_experts_per_tok = 8;
+  c.moe_intermediate_size = 768;
+  c.scoring_func = "softmax";
+  c.n_shared_experts = 0;
+  c.rope_interleave = false;
+  c.validate("test");
+  const ShardParamCount p = shard_param_count(c, ModelShard{});
+  const double total = double(p.total().total), activated = double(activated_param_count(c));
+  BOOST_TEST_MESSAGE("Qwen3-30B-A3B: " << total / 1e9 << "B parameters, " << activated / 1e9 << "B activated");
+  BOOST_TEST(total / 1e9 > 30.4);
+  BOOST_TEST(total / 1e9 < 30.6);
+  BOOST_TEST(activated / 1e9 > 3.25);
+  BOOST_TEST(activated / 1e9 < 3.4);
+  BOOST_TEST(p.total().total == p.total().trainable);  // no router bias buffers
 }
 
 BOOST_AUTO_TEST_SUITE_END()
