@@ -28,7 +28,7 @@ struct ModelConfig {
   // recipe's), and the run starts from its weights, tokenizer and generation settings
   // (rl/hf_recipe.hpp). "" = the architecture is the keys below.
   std::string from_hf;
-    std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama | qwen3 | qwen3_moe
+  std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama | qwen3 | qwen3_moe
   int64_t vocab_size = 512;
   int64_t hidden_size = 64;
   int64_t intermediate_size = 128;  // dense SwiGLU width (first_k_dense_replace layers, dense models)

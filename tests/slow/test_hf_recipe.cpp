@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -144,6 +145,30 @@ BOOST_AUTO_TEST_CASE(prompts_equal_transformers_apply_chat_template) {
   // The compact template writes r1's own tokens, which this tokenizer lacks: refused, naming them.
   BOOST_TEST(run(r1_bin() + " data import gsm8k " + gsm8k + " --tokenizer " + kFolder + " --out " + s.path("x.h5"), s.log) == 2);
   BOOST_TEST(!fs::exists(s.path("x.h5")));
+}
+
+BOOST_AUTO_TEST_CASE(a_tokenizer_beyond_the_embedding_is_refused_at_start) {
+  Scratch s;
+  // The same folder with config.json claiming 800 embedding rows (the tokenizer has ids up to 902).
+  const std::string folder = s.path("too_small");
+  fs::create_directories(folder);
+  for (const auto& e : fs::directory_iterator(kFolder)) fs::copy_file(e.path(), folder + "/" + e.path().filename().string());
+  nlohmann::json config;
+  {
+    std::ifstream in(folder + "/config.json");
+    config = nlohmann::json::parse(in);
+  }
+  config["vocab_size"] = 800;
+  std::ofstream(folder + "/config.json") << config.dump(2);
+  const std::string recipe_file = s.path("too_small.yaml");
+  std::ofstream(recipe_file) << "model: {from_hf: " << folder << "}\ntemplate: r1_zero\nstages:\n  - {kind: eval, data: "
+                                "{split: heldout, examples: 4}}\n";
+  const std::string log = s.path("too_small.log");
+  BOOST_TEST(run(r1_bin() + " run " + recipe_file + " run_dir=" + s.path("too_small_run"), log) == 2);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(text.find("config.json: vocab_size: the model has 800 embedding rows") != std::string::npos, text);
+  BOOST_TEST(!fs::exists(s.path("too_small_run")));  // nothing written
 }
 
 BOOST_AUTO_TEST_CASE(imported_weights_give_transformers_logprobs) {
