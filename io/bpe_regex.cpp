@@ -79,8 +79,8 @@ std::string with_unicode_white_space(const std::string& pattern) {
 
 Regex::Regex(std::string pattern, PatternSyntax syntax, const std::string& where)
     : pattern_(std::move(pattern)), syntax_(syntax) {
-  uint32_t options = PCRE2_UTF | PCRE2_UCP;
-  if (syntax_ == PatternSyntax::literal) options |= PCRE2_LITERAL;
+  // PCRE2_LITERAL admits no other pattern options than UTF (and caseless, anchoring).
+  const uint32_t options = syntax_ == PatternSyntax::literal ? PCRE2_UTF | PCRE2_LITERAL : PCRE2_UTF | PCRE2_UCP;
   const std::string compiled = syntax_ == PatternSyntax::literal ? pattern_ : with_unicode_white_space(pattern_);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
