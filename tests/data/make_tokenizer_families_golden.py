@@ -14,10 +14,12 @@ Families: qwen2 (Qwen2.5), qwen3, llama3, deepseek_v3, llama2_sp (SentencePiece-
 Replace normalizer, byte_fallback), mistral_sp (Metaspace prepend_scheme "first", byte_fallback),
 features (NFKC + Lowercase + Strip + Replace, Digits, every Split behaviour, Metaspace split,
 added-token lstrip / rstrip / single_word / normalized), suffixes (NFD, continuing_subword_prefix,
-end_of_word_suffix, unk without byte fallback, BPEDecoder).
+end_of_word_suffix, unk without byte fallback, BPEDecoder), wordpiece_fused (NFKD, fuse_unk, WordPiece
+and Regex Replace decoders).
 
 Run from the repository root:  python3 tests/data/make_tokenizer_families_golden.py
-(needs `pip install tokenizers`; the output is deterministic for a given tokenizers version).
+(needs `pip install tokenizers`). The trainer breaks frequency ties through hash maps, so a rerun may
+change a vocabulary; each family's tokenizer.json and golden.json are always written together.
 """
 import json
 import os
@@ -265,6 +267,19 @@ def main():
     spec["decoder"] = {"type": "BPEDecoder", "suffix": "</w>"}
     append_added(spec, [("<eos>", {})])
     write_family("suffixes", spec, {"eos_token": "<eos>"}, texts_with_specials(["<eos>"]), lossless="none")
+
+    # 7. NFKD, fuse_unk without byte fallback, WordPiece decoder (with cleanup) and a Regex Replace decoder.
+    pre = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+"), behavior="removed", invert=True)])
+    spec = train_bpe(normalizers.NFKD(), pre, 700, byte_level=False, special_tokens=["[UNK]"],
+                     continuing_subword_prefix="##")
+    spec["model"]["unk_token"] = "[UNK]"
+    spec["model"]["fuse_unk"] = True
+    spec["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        {"type": "Replace", "pattern": {"Regex": "[0-9]+"}, "content": "<n>"}]}
+    append_added(spec, [("[SEP]", {})])
+    texts = texts_with_specials(["[SEP]"]) + ["I do not know , he said . Isn ' t it ? ok !"]
+    write_family("wordpiece_fused", spec, {"eos_token": "[SEP]"}, texts, lossless="none")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kFamilies = {"qwen2",     "qwen3",      "llama3",   "deepseek_v3",
-                                            "llama2_sp", "mistral_sp", "features", "suffixes"};
+                                            "llama2_sp", "mistral_sp", "features", "suffixes", "wordpiece_fused"};
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
