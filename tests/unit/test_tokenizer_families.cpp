@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -137,6 +138,25 @@ BOOST_AUTO_TEST_CASE(lossless_families_round_trip_every_text) {
       }
       BOOST_TEST(tokenizer.decode(tokenizer.encode(text)) == text, family);
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(long_text_round_trips_and_encode_time_is_logged) {
+  // ~1 MB of the round-tripping golden texts joined by newlines (with the families' special tokens
+  // inside): decode gives the text back; the encode time is logged (--log_level=message).
+  for (const std::string& family : {std::string("qwen3"), std::string("llama3"), std::string("deepseek_v3")}) {
+    const nlohmann::json golden = read_json(family_dir(family) / "golden.json");
+    const Tokenizer tokenizer = Tokenizer::load(family_dir(family).string());
+    std::string text;
+    while (text.size() < (size_t(1) << 20))
+      for (const auto& c : golden.at("cases"))
+        if (c.at("round_trips").get<bool>()) text += c.at("text").get<std::string>() + "\n";
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST_MESSAGE(family << ": encoded " << text.size() << " bytes into " << ids.size() << " ids in " << seconds
+                              << " s");
+    BOOST_TEST(tokenizer.decode(ids) == text, family);
   }
 }
 
