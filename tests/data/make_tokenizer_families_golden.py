@@ -9,7 +9,8 @@ and writes tests/data/tokenizer_families/<family>/:
   tokenizer_config.json  eos/bos tokens, as a model folder has them
   golden.json            tokenizers version, and per text: ids (special tokens parsed), ids_plain
                          (encode_special_tokens = True), decode of each (skip_special_tokens = False),
-                         and whether decode(encode(text)) == text.
+                         and whether decode(encode(text)) == text. Texts: a fixed varied set, the
+                         family's own tokens inside text, and 25 seeded random mixes.
 Families: qwen2 (Qwen2.5), qwen3, llama3, deepseek_v3, llama2_sp (SentencePiece-converted: Prepend +
 Replace normalizer, byte_fallback), mistral_sp (Metaspace prepend_scheme "first", byte_fallback),
 features (NFKC + Lowercase + Strip + Replace, Digits, every Split behaviour, Metaspace split,
@@ -23,6 +24,7 @@ change a vocabulary; each family's tokenizer.json and golden.json are always wri
 """
 import json
 import os
+import random
 
 import tokenizers
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
@@ -118,7 +120,25 @@ def append_added(spec, tokens):
         next_id += 1
 
 
+def random_texts(name, specials, count=25):
+    """Seeded random mixes of corpus characters, white space, combining marks and the family's tokens."""
+    rng = random.Random(name)
+    with open(CORPUS_PATH, encoding="utf-8") as f:
+        chars = sorted(set(f.read()))
+    pool = chars + [" ", "  ", "\n", "\r\n", "\t", "\u0301", "\u0308", "'s", "'LL", "123", "ﬁ", "é", "👍🏽", "\u200d"]
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(pool) for _ in range(rng.randint(1, 40))]
+        for _ in range(rng.randint(0, 2)):
+            if specials:
+                parts.insert(rng.randint(0, len(parts)), rng.choice(specials))
+        texts.append("".join(parts))
+    return texts
+
+
 def write_family(name, spec, config, texts, lossless):
+    specials = [t["content"] for t in spec["added_tokens"]]
+    texts = texts + random_texts(name, specials)
     tok = Tokenizer.from_str(json.dumps(spec))
     folder = os.path.join(OUT, name)
     os.makedirs(folder, exist_ok=True)
