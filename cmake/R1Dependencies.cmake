@@ -1,5 +1,5 @@
 # Finds every dependency as an imported target (MPI::MPI_CXX, HDF5::HDF5, Kokkos::kokkos, BLAS,
-# yaml-cpp, PCRE2, nlohmann_json, and with R1_ENABLE_CUDA: CUDA::cublas, CUDA::cublasLt, NCCL::NCCL).
+# yaml-cpp, PCRE2, utf8proc, nlohmann_json, and with R1_ENABLE_CUDA: CUDA::cublas, CUDA::cublasLt, NCCL::NCCL).
 # Facts behind the workarounds are in ../shared/BUILD-NOTES.md (mirrored in docs/architecture.md).
 
 find_package(MPI REQUIRED COMPONENTS C CXX)
@@ -73,7 +73,7 @@ if(BLA_VENDOR STREQUAL "OpenBLAS")
   target_compile_definitions(r1_blas INTERFACE R1_HAVE_OPENBLAS=1)
 endif()
 
-# ---- YAML, JSON, PCRE2
+# ---- YAML, JSON, PCRE2, utf8proc (Unicode normalization for tokenizer.json normalizers)
 find_package(yaml-cpp REQUIRED)
 if(TARGET yaml-cpp::yaml-cpp)
   set(R1_YAML_TARGET yaml-cpp::yaml-cpp)
@@ -83,6 +83,7 @@ endif()
 find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 
 # ---- CUDA libraries
 if(R1_ENABLE_CUDA)

@@ -8,7 +8,7 @@ packages=(
   libhdf5-openmpi-dev libhdf5-dev hdf5-tools  # parallel + serial HDF5, h5dump/h5ls
   libtrilinos-kokkos-dev              # Kokkos 3.4 (Serial backend)
   libopenblas-dev                     # BLAS for host GEMMs
-  libyaml-cpp-dev nlohmann-json3-dev libpcre2-dev
+  libyaml-cpp-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libboost-test-dev
   slurm-wlm munge                     # a real Slurm for the slurm-labelled test (jobs/ scripts)
 )

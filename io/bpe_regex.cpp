@@ -1,10 +1,11 @@
 // PCRE2 wrapper for pre-tokenizer patterns. Compiled with PCRE2_UTF | PCRE2_UCP so \s, \w, \d and
-// \p{...} follow Unicode, as the Oniguruma engine used by Hugging Face tokenizers does. One
-// difference remains: PCRE2's \s also matches U+180E (MONGOLIAN VOWEL SEPARATOR, white space
-// before Unicode 6.3), so \s and \S are rewritten to the Unicode White_Space set before
-// compiling. Matching passes PCRE2_NO_UTF_CHECK (the tokenizer validates text once, which keeps
-// repeated matching over a long text linear) and falls back from JIT to the interpreter if the JIT
-// stack runs out.
+// \p{...} follow Unicode, as the Oniguruma engine used by Hugging Face tokenizers does. Two
+// differences remain and are rewritten away before compiling: PCRE2's \s also matches U+180E
+// (MONGOLIAN VOWEL SEPARATOR, white space before Unicode 6.3), so \s and \S become the Unicode
+// White_Space set; PCRE2's \w lacks combining marks, so \w and \W become Oniguruma's word set.
+// Literal patterns (tokenizer.json "String") compile with PCRE2_LITERAL. Matching passes
+// PCRE2_NO_UTF_CHECK (the tokenizer validates text once, which keeps repeated matching over a
+// long text linear) and falls back from JIT to the interpreter if the JIT stack runs out.
 #include "io/bpe_regex.hpp"
 
 #include <pcre2.h>
@@ -26,7 +27,11 @@ constexpr const char* kNonWhiteSpaceMembers =
     R"(\x00-\x08\x0E-\x1F\x21-\x84\x86-\x9F\xA1-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{202A}-\x{202E})"
     R"(\x{2030}-\x{205E}\x{2060}-\x{2FFF}\x{3001}-\x{10FFFF})";
 
-// Replaces the escapes \s and \S by explicit Unicode White_Space classes, leaving \Q...\E
+// Oniguruma's Unicode \w: Letter | Mark | Decimal_Number | Connector_Punctuation (PCRE2's lacks marks
+// before 10.43, so "e\u0301" would split after the "e").
+constexpr const char* kWordMembers = R"(\p{L}\p{M}\p{Nd}\p{Pc})";
+
+// Replaces the escapes \s, \S, \w and \W (\W outside classes only) by explicit classes, leaving \Q...\E
 // literals, other escapes and POSIX classes ([:alpha:]) untouched.
 std::string with_unicode_white_space(const std::string& pattern) {
   std::string out;
@@ -40,6 +45,10 @@ std::string with_unicode_white_space(const std::string& pattern) {
         out += in_class ? std::string(kWhiteSpaceMembers) : std::string("[") + kWhiteSpaceMembers + "]";
       } else if (e == 'S') {
         out += in_class ? std::string(kNonWhiteSpaceMembers) : std::string("[^") + kWhiteSpaceMembers + "]";
+      } else if (e == 'w') {
+        out += in_class ? std::string(kWordMembers) : std::string("[") + kWordMembers + "]";
+      } else if (e == 'W' && !in_class) {
+        out += std::string("[^") + kWordMembers + "]";
       } else if (e == 'Q') {
         const size_t end = pattern.find("\\E", i + 2);
         const size_t stop = end == std::string::npos ? pattern.size() : end + 2;
@@ -79,8 +88,8 @@ std::string with_unicode_white_space(const std::string& pattern) {
 
 Regex::Regex(std::string pattern, PatternSyntax syntax, const std::string& where)
     : pattern_(std::move(pattern)), syntax_(syntax) {
-  uint32_t options = PCRE2_UTF | PCRE2_UCP;
-  if (syntax_ == PatternSyntax::literal) options |= PCRE2_LITERAL;
+  // PCRE2_LITERAL admits no other pattern options than UTF (and caseless, anchoring).
+  const uint32_t options = syntax_ == PatternSyntax::literal ? PCRE2_UTF | PCRE2_LITERAL : PCRE2_UTF | PCRE2_UCP;
   const std::string compiled = syntax_ == PatternSyntax::literal ? pattern_ : with_unicode_white_space(pattern_);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;

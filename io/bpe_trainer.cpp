@@ -87,7 +87,7 @@ Tokenizer Tokenizer::train_bpe(const std::vector<std::string>& texts, int64_t vo
                  " is below 256 byte tokens + ", distinct_specials.size(), " special tokens");
   bpe::PreTokenizer pre_tokenizer;  // GPT-2 pattern, no prefix space
   if (!split_pattern.empty()) {
-    pre_tokenizer.splits.push_back(
+    pre_tokenizer.steps.push_back(
         bpe::SplitStep{bpe::Regex(split_pattern, bpe::PatternSyntax::regex, "train_bpe split_pattern"),
                        bpe::SplitBehavior::isolated, false});
     pre_tokenizer.use_regex = false;
@@ -96,7 +96,7 @@ Tokenizer Tokenizer::train_bpe(const std::vector<std::string>& texts, int64_t vo
   // Count pre-tokens, with the special tokens cut out of the texts. std::map keeps word order
   // (and so the whole run) independent of hashing.
   std::vector<bpe::AddedToken> specials;
-  for (const std::string& s : distinct_specials) specials.push_back(bpe::AddedToken{s, 0, true});
+  for (const std::string& s : distinct_specials) specials.push_back(bpe::AddedToken{s, 0});
   const bpe::AddedTokenMatcher special_matcher(specials);
   std::map<std::string, int64_t> word_counts;
   for (size_t t = 0; t < texts.size(); ++t) {

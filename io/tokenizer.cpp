@@ -1,6 +1,6 @@
-// Tokenizer encode/decode and vocabulary queries. Encoding: added tokens are cut out of the raw
-// text first; each remaining run is pre-tokenized, and each pre-token goes through the word
-// cache or the BPE merge loop.
+// Tokenizer encode/decode and vocabulary queries. Encoding: raw-matched added tokens are cut out
+// of the text first; each remaining run is normalized, normalized added tokens are cut out of it,
+// the rest is pre-tokenized, and each pre-token goes through the word cache or the BPE merge loop.
 #include "io/tokenizer.hpp"
 
 #include <algorithm>
@@ -13,6 +13,8 @@ namespace r1 {
 
 Tokenizer::Tokenizer(bpe::BpeModel model, bpe::PreTokenizer pre_tokenizer)
     : model_(std::move(model)), pre_tokenizer_(std::move(pre_tokenizer)) {
+  decoder_.present = true;
+  decoder_.steps.push_back(bpe::DecoderStep{});  // ByteLevel
   rebuild_added_token_tables();
 }
 
@@ -27,12 +29,27 @@ void Tokenizer::rebuild_added_token_tables() {
     // in a hand-made file) decodes as its own text, like the Hugging Face ByteLevel decoder.
     if (!bpe::from_byte_level(token, id_bytes_[size_t(id)])) id_bytes_[size_t(id)] = token;
   }
+  std::vector<bpe::AddedToken> raw, normalized;
+  std::vector<std::string> normalized_patterns;
+  added_token_decoded_.assign(added_tokens_.size(), std::string());
   for (size_t i = 0; i < added_tokens_.size(); ++i) {
     const bpe::AddedToken& t = added_tokens_[i];
-    id_bytes_[size_t(t.id)] = t.content;  // an added token decodes to exactly the text it matched
+    std::string& text = added_token_decoded_[i];
+    text = t.content;
+    if (t.normalized) {
+      normalizer_.apply(text);
+      normalized.push_back(t);
+      normalized_patterns.push_back(text);
+    } else {
+      raw.push_back(t);
+    }
+    // Hugging Face runs added tokens through the decoder too: ByteLevel maps "<|im_end|>" to itself.
+    id_bytes_[size_t(t.id)].clear();
+    if (!bpe::from_byte_level(text, id_bytes_[size_t(t.id)])) id_bytes_[size_t(t.id)] = text;
     added_token_index_[size_t(t.id)] = int32_t(i);
   }
-  added_token_matcher_ = bpe::AddedTokenMatcher(added_tokens_);
+  raw_token_matcher_ = bpe::AddedTokenMatcher(raw);
+  normalized_token_matcher_ = bpe::AddedTokenMatcher(normalized, normalized_patterns);
 }
 
 int64_t Tokenizer::vocab_size() const { return int64_t(id_bytes_.size()); }
@@ -114,7 +131,10 @@ void Tokenizer::add_special_tokens(const std::vector<std::string>& tokens) {
       const int32_t model_id = model_.token_id(content);
       int32_t next_id = model_.id_limit();
       for (const auto& t : added_tokens_) next_id = std::max(next_id, t.id + 1);
-      added_tokens_.push_back(bpe::AddedToken{content, model_id >= 0 ? model_id : next_id, true});
+      bpe::AddedToken token;
+      token.content = content;
+      token.id = model_id >= 0 ? model_id : next_id;
+      added_tokens_.push_back(std::move(token));
     }
   }
   rebuild_added_token_tables();
@@ -126,17 +146,40 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, SpecialTokens spec
   R1_INPUT_CHECK(bad == std::string_view::npos, "Tokenizer::encode: text is not valid UTF-8 (byte offset ", bad, ")");
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 1);
-  added_token_matcher_.split(text, special == SpecialTokens::parse, [&](std::string_view part, int32_t added_id) {
-    if (added_id >= 0)
+  const bool parse = special == SpecialTokens::parse;
+  raw_token_matcher_.split(text, parse, [&](std::string_view part, int32_t added_id) {
+    if (added_id >= 0) {
       ids.push_back(added_id);
-    else
-      encode_ordinary_text(part, ids);
+      return;
+    }
+    const bool at_start = part.data() == text.data();
+    if (normalizer_.empty()) {
+      encode_normalized(part, parse, at_start, ids);
+      return;
+    }
+    std::string normalized(part);
+    normalizer_.apply(normalized);
+    encode_normalized(normalized, parse, at_start, ids);
   });
   return ids;
 }
 
-void Tokenizer::encode_ordinary_text(std::string_view text, std::vector<int32_t>& ids) const {
-  pre_tokenizer_.split(text, [&](std::string_view piece) { encode_piece(piece, ids); });
+void Tokenizer::encode_normalized(std::string_view text, bool parse_special, bool at_input_start,
+                                  std::vector<int32_t>& ids) const {
+  if (normalized_token_matcher_.empty()) {
+    encode_ordinary_text(text, at_input_start, ids);
+    return;
+  }
+  normalized_token_matcher_.split(text, parse_special, [&](std::string_view part, int32_t added_id) {
+    if (added_id >= 0)
+      ids.push_back(added_id);
+    else
+      encode_ordinary_text(part, at_input_start && part.data() == text.data(), ids);
+  });
+}
+
+void Tokenizer::encode_ordinary_text(std::string_view text, bool at_input_start, std::vector<int32_t>& ids) const {
+  pre_tokenizer_.split(text, at_input_start, [&](std::string_view piece) { encode_piece(piece, ids); });
 }
 
 void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& ids) const {
@@ -146,13 +189,31 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& ids) 
   cache_.insert(piece, ids.data() + first, ids.data() + ids.size());
 }
 
+bool Tokenizer::decodes_bytes() const {
+  // Without a decoder Hugging Face joins the byte-level strings with spaces; r1 keeps decoding
+  // byte-level vocabularies to their bytes (the only useful inverse).
+  return decoder_.is_byte_level() || (!decoder_.present && pre_tokenizer_.byte_level);
+}
+
 std::string Tokenizer::decode(const int32_t* ids, size_t count) const {
-  std::string text;
+  if (decodes_bytes()) {
+    std::string text;
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t id = ids[i];
+      if (id >= 0 && size_t(id) < id_bytes_.size()) text += id_bytes_[size_t(id)];
+    }
+    return text;
+  }
+  std::vector<std::string> tokens;
+  tokens.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const int32_t id = ids[i];
-    if (id >= 0 && size_t(id) < id_bytes_.size()) text += id_bytes_[size_t(id)];
+    if (id < 0 || id >= vocab_size()) continue;
+    const int32_t added = added_token_index_[size_t(id)];
+    const std::string& token = added >= 0 ? added_token_decoded_[size_t(added)] : model_.token(id);
+    if (!token.empty()) tokens.push_back(token);
   }
-  return text;
+  return decoder_.decode(std::move(tokens));
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const { return decode(ids.data(), ids.size()); }

@@ -1,14 +1,18 @@
-// Byte-level BPE tokenizer, compatible with GPT-2 and Hugging Face `tokenizers` (the ByteLevel
-// pre-tokenizer with the bytes_to_unicode alphabet, BPE merges applied by rank). Loads
-// tokenizer.json (BPE model, ByteLevel pre-tokenizer, optionally after Split steps carrying the
-// model's own regex as in Qwen2 / Llama-3, added tokens) or GPT-2's vocab.json + merges.txt;
-// trains small tokenizers for toy runs and saves them as a tokenizer.json that Hugging Face
-// `tokenizers` can load.
+// BPE tokenizer equal to Hugging Face `tokenizers` for the BPE tokenizer.json files of real model
+// families: byte-level ones (GPT-2, Qwen2.5 / Qwen3 with NFC, Llama-3, DeepSeek-V3: Split regexes
+// then ByteLevel) and SentencePiece-converted ones (Llama-2 / Mistral: Prepend + Replace or
+// Metaspace, byte_fallback, unk). Pipeline, as in Hugging Face: added tokens that are not
+// `normalized` are cut out of the raw text; each remaining run is normalized; normalized added
+// tokens are cut out of that; the rest is pre-tokenized and each pre-token goes through the word
+// cache or the BPE merge loop. Also loads GPT-2's vocab.json + merges.txt; trains small
+// byte-level tokenizers for toy runs and saves a tokenizer.json that Hugging Face loads alike.
 //
 // encode returns the ids of the text only: it never adds BOS/EOS (a tokenizer.json
-// post_processor is kept for save() but not applied). decode is the exact inverse of encode on
-// bytes: decode(encode(x)) == x for every valid UTF-8 x (unless the tokenizer.json asks for
-// ByteLevel add_prefix_space, whose added spaces decode as spaces, as in Hugging Face).
+// post_processor is kept for save() but not applied). decode runs the tokenizer.json decoder
+// (skip_special_tokens false). For byte-level tokenizers without a normalizer decode is the exact
+// inverse of encode on bytes: decode(encode(x)) == x for every valid UTF-8 x (unless the
+// tokenizer.json asks for ByteLevel add_prefix_space, whose added spaces decode as spaces, as in
+// Hugging Face); with NFC, for NFC text.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -20,6 +24,8 @@
 #include "io/bpe_model.hpp"
 #include "io/bpe_pretokenizer.hpp"
 #include "io/bpe_word_cache.hpp"
+#include "io/tokenizer_decoder.hpp"
+#include "io/tokenizer_normalizer.hpp"
 
 namespace r1 {
 
@@ -64,7 +70,8 @@ class Tokenizer {
   // (appended at the end); a token already present is marked special and keeps its id.
   void add_special_tokens(const std::vector<std::string>& tokens);
 
-  int32_t token_id(std::string_view token) const;  // -1 when absent (byte-level form for BPE tokens)
+  // Added tokens first, then the BPE vocabulary; -1 when absent (byte-level form for BPE tokens).
+  int32_t token_id(std::string_view token) const;
   // The token as stored: the byte-level form ("Ġthe") for BPE tokens, the content for added ones.
   const std::string& token_string(int32_t id) const;
   int64_t vocab_size() const;  // largest id + 1
@@ -82,6 +89,9 @@ class Tokenizer {
   void set_stop_ids(const std::vector<int32_t>& ids);
   bool is_stop(int32_t id) const;
 
+  // The added tokens (content, id, special and the matching flags), in tokenizer.json order.
+  const std::vector<bpe::AddedToken>& added_tokens() const { return added_tokens_; }
+
  private:
   Tokenizer(bpe::BpeModel model, bpe::PreTokenizer pre_tokenizer);
 
@@ -89,16 +99,26 @@ class Tokenizer {
   // when it conflicts with an existing token.
   void add_token_with_id(bpe::AddedToken token, const std::string& where);
   void rebuild_added_token_tables();
-  void encode_ordinary_text(std::string_view text, std::vector<int32_t>& ids) const;
+  void encode_normalized(std::string_view text, bool parse_special, bool at_input_start,
+                         std::vector<int32_t>& ids) const;
+  void encode_ordinary_text(std::string_view text, bool at_input_start, std::vector<int32_t>& ids) const;
+  bool decodes_bytes() const;  // decoding is per-token bytes (ByteLevel decoder)
   void encode_piece(std::string_view piece, std::vector<int32_t>& ids) const;
 
   bpe::BpeModel model_;
+  bpe::Normalizer normalizer_;
   bpe::PreTokenizer pre_tokenizer_;
+  bpe::Decoder decoder_;
   std::vector<bpe::AddedToken> added_tokens_;
-  bpe::AddedTokenMatcher added_token_matcher_;
-  std::vector<std::string> id_bytes_;     // [vocab_size] raw bytes each id decodes to
+  bpe::AddedTokenMatcher raw_token_matcher_;         // added tokens with normalized = false
+  bpe::AddedTokenMatcher normalized_token_matcher_;  // added tokens with normalized = true
+  std::vector<std::string> id_bytes_;     // [vocab_size] raw bytes each id decodes to (ByteLevel decoder)
   std::vector<int32_t> added_token_index_;  // [vocab_size] index into added_tokens_, or -1
-  std::string post_processor_json_ = "null";  // tokenizer.json post_processor, written back by save()
+  // [added_tokens_] the string decode uses: the normalized content for normalized tokens (as HF).
+  std::vector<std::string> added_token_decoded_;
+  // tokenizer.json parts written back by save() as loaded; empty = describe the parsed parts.
+  std::string normalizer_json_, pre_tokenizer_json_, decoder_json_;
+  std::string post_processor_json_ = "null";
   int32_t eos_id_ = -1;
   std::vector<int32_t> stop_ids_;  // empty: {eos_id_}
   mutable bpe::WordCache cache_;

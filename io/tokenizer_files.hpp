@@ -9,14 +9,20 @@
 #include "io/bpe_added_tokens.hpp"
 #include "io/bpe_model.hpp"
 #include "io/bpe_pretokenizer.hpp"
+#include "io/tokenizer_decoder.hpp"
+#include "io/tokenizer_normalizer.hpp"
 
 namespace r1::bpe {
 
 struct TokenizerParts {
   BpeModel model;
+  Normalizer normalizer;
   PreTokenizer pre_tokenizer;
+  Decoder decoder;  // a GPT-2 folder gets a ByteLevel one
   std::vector<AddedToken> added_tokens;
   std::vector<std::string> added_token_fields;  // [added_tokens] "FILE: added_tokens[i]" for error messages
+  // tokenizer.json's parts as written, for save(); empty = write what the parsed parts describe.
+  std::string normalizer_json, pre_tokenizer_json, decoder_json;
   std::string post_processor_json = "null";
 };
 

@@ -8,6 +8,8 @@ namespace r1::bpe {
 
 TokenizerParts read_vocab_and_merges(const std::string& vocab_path, const std::string& merges_path) {
   TokenizerParts parts;
+  parts.decoder.present = true;
+  parts.decoder.steps.push_back(DecoderStep{});  // ByteLevel
   const nlohmann::json vocab = read_json_file(vocab_path);
   R1_INPUT_CHECK(vocab.is_object(), vocab_path, ": expected a JSON object mapping token -> id");
   for (const auto& [token, id] : vocab.items()) {
@@ -38,7 +40,10 @@ TokenizerParts read_vocab_and_merges(const std::string& vocab_path, const std::s
 
   const int32_t end_of_text = parts.model.token_id("<|endoftext|>");
   if (end_of_text >= 0) {
-    parts.added_tokens.push_back(AddedToken{"<|endoftext|>", end_of_text, true});
+    AddedToken token;
+    token.content = "<|endoftext|>";
+    token.id = end_of_text;
+    parts.added_tokens.push_back(std::move(token));
     parts.added_token_fields.push_back(vocab_path + ": token '<|endoftext|>'");
   }
   return parts;

@@ -49,6 +49,11 @@ Tokenizer Tokenizer::load(const std::string& path) {
   }
 
   Tokenizer tokenizer(std::move(parts.model), std::move(parts.pre_tokenizer));
+  tokenizer.normalizer_ = std::move(parts.normalizer);
+  tokenizer.decoder_ = std::move(parts.decoder);
+  tokenizer.normalizer_json_ = std::move(parts.normalizer_json);
+  tokenizer.pre_tokenizer_json_ = std::move(parts.pre_tokenizer_json);
+  tokenizer.decoder_json_ = std::move(parts.decoder_json);
   for (size_t i = 0; i < parts.added_tokens.size(); ++i)
     tokenizer.add_token_with_id(std::move(parts.added_tokens[i]), parts.added_token_fields[i]);
   tokenizer.rebuild_added_token_tables();

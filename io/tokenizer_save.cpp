@@ -1,6 +1,8 @@
 // Tokenizer::save: writes a Hugging Face tokenizer.json (format of tokenizers >= 0.20: merges as
-// ["left", "right"] pairs). The pre-tokenizer is written as ByteLevel when it has no Split steps,
-// else as a Sequence of the Split steps followed by ByteLevel. The file is replaced atomically.
+// ["left", "right"] pairs). A loaded tokenizer writes back its file's normalizer, pre_tokenizer,
+// decoder and post_processor as they were; a trained one gets no normalizer, a ByteLevel decoder
+// and its pre-tokenizer (ByteLevel, or a Sequence of its Split steps followed by ByteLevel). The
+// file is replaced atomically.
 #include <algorithm>
 #include <filesystem>
 
@@ -20,15 +22,34 @@ ordered_json byte_level_json(bool add_prefix_space, bool trim_offsets, bool use_
           {"use_regex", use_regex}};
 }
 
+const char* behavior_name(bpe::SplitBehavior behavior) {
+  switch (behavior) {
+    case bpe::SplitBehavior::isolated: return "Isolated";
+    case bpe::SplitBehavior::removed: return "Removed";
+    case bpe::SplitBehavior::merged_with_previous: return "MergedWithPrevious";
+    case bpe::SplitBehavior::merged_with_next: return "MergedWithNext";
+    case bpe::SplitBehavior::contiguous: return "Contiguous";
+  }
+  return "Isolated";
+}
+
+// A part as loaded, else `generated`.
+ordered_json loaded_or(const std::string& loaded, ordered_json generated) {
+  return loaded.empty() ? std::move(generated) : ordered_json::parse(loaded);
+}
+
+ordered_json optional_string(const std::string& text) { return text.empty() ? ordered_json() : ordered_json(text); }
+
 ordered_json pre_tokenizer_json(const bpe::PreTokenizer& pre) {
   ordered_json byte_level = byte_level_json(pre.add_prefix_space, true, pre.use_regex);
-  if (pre.splits.empty()) return byte_level;
+  if (pre.steps.empty()) return byte_level;
   ordered_json steps = ordered_json::array();
-  for (const bpe::SplitStep& step : pre.splits) {
+  for (const bpe::PreTokenizerStep& any_step : pre.steps) {
+    const auto& step = std::get<bpe::SplitStep>(any_step);  // trained tokenizers have Split steps only
     const char* syntax = step.pattern.syntax() == bpe::PatternSyntax::regex ? "Regex" : "String";
     steps.push_back({{"type", "Split"},
                      {"pattern", {{syntax, step.pattern.pattern()}}},
-                     {"behavior", step.behavior == bpe::SplitBehavior::isolated ? "Isolated" : "Removed"},
+                     {"behavior", behavior_name(step.behavior)},
                      {"invert", step.invert}});
   }
   steps.push_back(std::move(byte_level));
@@ -49,10 +70,10 @@ void Tokenizer::save(const std::string& path) const {
   for (const bpe::AddedToken* t : by_id)
     added.push_back({{"id", t->id},
                      {"content", t->content},
-                     {"single_word", false},
-                     {"lstrip", false},
-                     {"rstrip", false},
-                     {"normalized", false},
+                     {"single_word", t->single_word},
+                     {"lstrip", t->lstrip},
+                     {"rstrip", t->rstrip},
+                     {"normalized", t->normalized},
                      {"special", t->special}});
 
   // Appended straight to the ordered map's underlying vector: operator[] would search it for each
@@ -70,17 +91,18 @@ void Tokenizer::save(const std::string& path) const {
   root["truncation"] = nullptr;
   root["padding"] = nullptr;
   root["added_tokens"] = std::move(added);
-  root["normalizer"] = nullptr;
-  root["pre_tokenizer"] = pre_tokenizer_json(pre_tokenizer_);
+  root["normalizer"] = loaded_or(normalizer_json_, nullptr);
+  root["pre_tokenizer"] =
+      pre_tokenizer_json_.empty() ? pre_tokenizer_json(pre_tokenizer_) : ordered_json::parse(pre_tokenizer_json_);
   root["post_processor"] = ordered_json::parse(post_processor_json_);
-  root["decoder"] = byte_level_json(true, true, true);
+  root["decoder"] = loaded_or(decoder_json_, byte_level_json(true, true, true));
   root["model"] = {{"type", "BPE"},
                    {"dropout", nullptr},
-                   {"unk_token", nullptr},
-                   {"continuing_subword_prefix", nullptr},
-                   {"end_of_word_suffix", nullptr},
-                   {"fuse_unk", false},
-                   {"byte_fallback", false},
+                   {"unk_token", optional_string(model_.unk_token)},
+                   {"continuing_subword_prefix", optional_string(model_.continuing_subword_prefix)},
+                   {"end_of_word_suffix", optional_string(model_.end_of_word_suffix)},
+                   {"fuse_unk", model_.fuse_unk},
+                   {"byte_fallback", model_.byte_fallback},
                    {"ignore_merges", model_.ignore_merges},
                    {"vocab", std::move(vocab)},
                    {"merges", std::move(merges)}};

@@ -412,9 +412,14 @@ BOOST_AUTO_TEST_CASE(malformed_files_raise_input_error_naming_file_and_field) {
   write_text(file, "{\"model\": [1, 2");
   expect_input_error([&] { Tokenizer::load(file); }, {file, "not valid JSON"});
   expect_input_error([&] { load_with([](auto& j) { j["model"]["type"] = "WordPiece"; }); }, {file, "model.type", "WordPiece"});
-  expect_input_error([&] { load_with([](auto& j) { j["normalizer"] = {{"type", "NFC"}}; }); }, {file, "normalizer.type", "NFC"});
-  expect_input_error([&] { load_with([](auto& j) { j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Contiguous"; }); },
-                     {file, "pre_tokenizer.pretokenizers[0].behavior", "Contiguous"});
+  // NFC (Qwen2.5 / Qwen3) and the Contiguous split behaviour are supported now (their ids are checked
+  // against Hugging Face in test_tokenizer_families); unknown ones are still refused.
+  load_with([](auto& j) { j["normalizer"] = {{"type", "NFC"}}; });
+  load_with([](auto& j) { j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Contiguous"; });
+  expect_input_error([&] { load_with([](auto& j) { j["normalizer"] = {{"type", "BertNormalizer"}}; }); },
+                     {file, "normalizer.type", "BertNormalizer"});
+  expect_input_error([&] { load_with([](auto& j) { j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Sideways"; }); },
+                     {file, "pre_tokenizer.pretokenizers[0].behavior", "Sideways"});
   expect_input_error([&] { load_with([](auto& j) { j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(a"; }); },
                      {file, "pre_tokenizer.pretokenizers[0].pattern.Regex"});
   expect_input_error([&] { load_with([](auto& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; }); },
@@ -425,7 +430,7 @@ BOOST_AUTO_TEST_CASE(malformed_files_raise_input_error_naming_file_and_field) {
   expect_input_error([&] { load_with([](auto& j) { j["model"]["vocab"].erase("Ġ"); }); }, {file, "model.vocab", "byte 32"});
   expect_input_error([&] { load_with([](auto& j) { j["model"]["dropout"] = 0.1; }); }, {file, "model.dropout"});
   expect_input_error([&] { load_with([](auto& j) { j["model"]["vocab"]["x"] = "seven"; }); }, {file, "model.vocab.x"});
-  expect_input_error([&] { load_with([](auto& j) { j["added_tokens"][0]["lstrip"] = true; }); }, {file, "added_tokens[0].lstrip"});
+  expect_input_error([&] { load_with([](auto& j) { j["added_tokens"][0]["lstrip"] = "yes"; }); }, {file, "added_tokens[0].lstrip"});
   expect_input_error([&] { load_with([](auto& j) { j["added_tokens"][3]["id"] = 5; }); }, {file, "added_tokens[3]", "<think>"});
   expect_input_error([&] { load_with([](auto& j) { j["fancy_feature"] = true; }); }, {file, "fancy_feature"});
   expect_input_error([&] { load_with([](auto& j) { j.erase("model"); }); }, {file, "model"});
