@@ -50,6 +50,8 @@ int run(const std::string& command, const std::string& log) {
 std::string r1_bin() { return R1_BINARY; }
 std::string mpirun_2() { return std::string(R1_MPIEXEC) + " -np 2 "; }
 
+// A random model is sure of itself (it repeats one token): a high temperature and a stop string give
+// completions of varied lengths, so the length reward differs within groups and the update is not zero.
 std::string recipe(const std::string& data) {
   return "seed: 11\n"
          "model: {from_hf: " + kFolder + "}\n"
@@ -64,7 +66,7 @@ std::string recipe(const std::string& data) {
          "    data: {source: path, path: " + data + "}\n"
          "    grpo: {group_size: 4, prompts_per_step: 4, beta: 0.01,\n"
          "           rewards: [{name: accuracy}, {name: format, weight: 0.5}, {name: length, overlong_buffer: 16}],\n"
-         "           sampling: {max_new_tokens: 20, temperature: 1.0}}\n";
+         "           sampling: {max_new_tokens: 20, temperature: 4.0, stop: [\"e\"]}}\n";
 }
 
 pid_t start(const std::string& command, const std::string& log) {
@@ -231,6 +233,18 @@ BOOST_AUTO_TEST_CASE(grpo_on_two_ranks_resumes_after_kill_and_exports) {
     ++compared;
   }
   BOOST_TEST(compared >= 20);
+  // Three GRPO steps logged, with rewards that differ within groups (a real update).
+  int64_t grpo_lines = 0;
+  double reward_std = 0;
+  std::ifstream metrics(dir + "/metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    nlohmann::json m = nlohmann::json::parse(line);
+    if (m.value("kind", "") != "grpo") continue;
+    ++grpo_lines;
+    reward_std = std::max(reward_std, m.at("reward/std").get<double>());
+  }
+  BOOST_TEST(grpo_lines == 3);
+  BOOST_TEST(reward_std > 0);
   // The weights moved away from the starting folder's.
   BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt import " + kFolder + " --out " + s.path("start.h5"), s.log), 0);
   CheckpointReader start_weights(s.path("start.h5"));
