@@ -140,7 +140,8 @@ class Lexer {
         tag(kind == '%');
       }
     }
-    tokens_.push_back({Token::Type::end, "", line_});
+    // jinja2 puts the end-of-template marker on the line of the last token.
+    tokens_.push_back({Token::Type::end, "", tokens_.empty() ? 1 : tokens_.back().line});
     return std::move(tokens_);
   }
 

@@ -92,9 +92,7 @@ std::vector<std::string> py_split(std::string_view s, const std::optional<std::s
       while (i < n && py_isspace(cps[i])) ++i;
       if (i == n) break;
       if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) == maxsplit) {
-        size_t e = n;
-        while (e > i && py_isspace(cps[e - 1])) --e;
-        parts.push_back(from_code_points(cps, i, e));
+        parts.push_back(from_code_points(cps, i, n));  // the remainder keeps its trailing whitespace
         break;
       }
       size_t j = i;
@@ -110,9 +108,7 @@ std::vector<std::string> py_split(std::string_view s, const std::optional<std::s
     while (e > 0 && py_isspace(cps[e - 1])) --e;
     if (e == 0) break;
     if (maxsplit >= 0 && static_cast<int64_t>(rev.size()) == maxsplit) {
-      size_t b = 0;
-      while (b < e && py_isspace(cps[b])) ++b;
-      rev.push_back(from_code_points(cps, b, e));
+      rev.push_back(from_code_points(cps, 0, e));  // the remainder keeps its leading whitespace
       break;
     }
     size_t b = e;
