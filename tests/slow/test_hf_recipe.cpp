@@ -208,19 +208,30 @@ BOOST_AUTO_TEST_CASE(grpo_on_two_ranks_resumes_after_kill_and_exports) {
   BOOST_REQUIRE_EQUAL(run(command, s.log), 0);
   fs::rename(dir, s.path("reference"));
 
-  // Killed (the whole process group, every rank) once the first checkpoint is complete, then rerun.
+  // Killed with SIGKILL once the first checkpoint is complete — mpirun and every rank (Open MPI puts
+  // ranks in process groups of their own, so each process whose command line names this run_dir) —
+  // then rerun.
   pid_t pid = start(command, s.log);
   bool killed = false;
+  const std::string kill_all = "pkill -KILL -f 'run_dir=" + dir + "$'";
   for (int i = 0; i < 6000 && !killed; ++i) {
     if (read_latest(dir + "/checkpoints")) {
       kill(-pid, SIGKILL);
+      std::system(kill_all.c_str());
       killed = true;
     } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
   wait_exit(pid);
   BOOST_REQUIRE(killed);
+  for (int i = 0; i < 200 && std::system(("pgrep -f 'run_dir=" + dir + "$' > /dev/null").c_str()) == 0; ++i) {
+    std::system(kill_all.c_str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_REQUIRE_MESSAGE(std::system(("pgrep -f 'run_dir=" + dir + "$' > /dev/null").c_str()) != 0,
+                        "ranks of the killed run are still running");
+  BOOST_TEST_MESSAGE("killed after " << *read_latest(dir + "/checkpoints"));
   BOOST_REQUIRE_EQUAL(run(command, s.log), 0);
 
   CheckpointReader a(final_checkpoint(s.path("reference"))), b(final_checkpoint(dir));
