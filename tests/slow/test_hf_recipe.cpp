@@ -173,6 +173,34 @@ BOOST_AUTO_TEST_CASE(a_tokenizer_beyond_the_embedding_is_refused_at_start) {
   BOOST_TEST(!fs::exists(s.path("too_small_run")));  // nothing written
 }
 
+BOOST_AUTO_TEST_CASE(added_tokens_grow_the_embedding_with_the_mean_row) {
+  Scratch s;
+  // 125 added tokens take the tokenizer (903 ids) past the folder's 1024 embedding rows: 1028 rows.
+  std::string tokens;
+  for (int i = 0; i < 125; ++i) tokens += std::string(i ? ", " : "") + "\"<extra_" + std::to_string(i) + ">\"";
+  const std::string data = s.path("gsm8k_grow.h5");
+  const std::string recipe_file = s.path("grow.yaml");
+  std::ofstream(recipe_file) << "model: {from_hf: " << kFolder << "}\ntokenizer: {add_tokens: [" << tokens
+                             << "]}\ntemplate: r1_zero\nstages:\n  - {kind: eval, data: {split: heldout, examples: 2}, "
+                                "eval: {samples: 1, sampling: {max_new_tokens: 4}}}\n";
+  const std::string dir = s.path("grow_run");
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " run " + recipe_file + " run_dir=" + dir, s.log), 0);
+  BOOST_REQUIRE_EQUAL(run(r1_bin() + " ckpt import " + kFolder + " --out " + s.path("grow_start.h5"), s.log), 0);
+  const std::string name = "/model/model.embed_tokens.weight";
+  Tensor start = CheckpointReader(s.path("grow_start.h5")).read(name);
+  Tensor grown = CheckpointReader(final_checkpoint(dir)).read(name);
+  BOOST_REQUIRE((grown.shape() == Shape{1028, 32}));
+  const float* a = start.data<float>();
+  const float* b = grown.data<float>();
+  BOOST_TEST(std::memcmp(a, b, sizeof(float) * 1024 * 32) == 0);  // the folder's rows, unchanged
+  for (int64_t j = 0; j < 32; ++j) {
+    double mean = 0;
+    for (int64_t r = 0; r < 1024; ++r) mean += double(a[r * 32 + j]);
+    mean /= 1024;
+    for (int64_t r = 1024; r < 1028; ++r) BOOST_TEST(double(b[r * 32 + j]) == double(float(mean)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(imported_weights_give_transformers_logprobs) {
   Scratch s;
   const nlohmann::json g = golden();
