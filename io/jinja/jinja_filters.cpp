@@ -271,15 +271,14 @@ const std::map<std::string, Filter>& filters() {
       // jinja2's do_title: split on runs of [-\s({\[<], upper-case each piece's first character.
       std::string s = soft_str(v), out;
       bool at_start = true;
-      for (char c : s) {
-        bool sep = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py_isspace(static_cast<unsigned char>(c));
-        if (sep) {
-          out += c;
-          at_start = true;
-        } else {
-          out += at_start ? py_upper(std::string(1, c)) : py_lower(std::string(1, c));
-          at_start = false;
-        }
+      size_t pos = 0;
+      while (pos < s.size()) {
+        size_t begin = pos;
+        char32_t cp = bpe::next_code_point(s, pos);
+        std::string one = s.substr(begin, pos - begin);
+        bool sep = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || py_isspace(cp);
+        out += sep ? one : at_start ? py_upper(one) : py_lower(one);
+        at_start = sep;
       }
       return Value::string(out);
     };
@@ -472,6 +471,21 @@ const std::map<std::string, Filter>& filters() {
         else out += "\n" + ((blank || !line.empty()) ? pad + line : line);
       }
       return Value::string(first ? pad + out : out);
+    };
+    f["dictsort"] = [](const Value& v, const CallArgs& args) {
+      ArgReader r(args, "filter 'dictsort'", {"case_sensitive", "by", "reverse"});
+      if (!v.is_dict()) throw Failure("filter 'dictsort' needs a mapping, got " + type_name(v));
+      bool cs = r.has(0) && truthy(r.get(0)), reverse = r.has(2) && truthy(r.get(2));
+      std::string by = r.has(1) ? soft_str(r.get(1)) : "key";
+      if (by != "key" && by != "value") throw Failure("You can only sort by either 'key' or 'value'");
+      size_t at = by == "key" ? 0 : 1;
+      List pairs;
+      for (const auto& [k, e] : v.as_dict().items) pairs.push_back(Value::list({k, e}, true));
+      std::stable_sort(pairs.begin(), pairs.end(), [&](const Value& a, const Value& b) {
+        int c = compare(sort_key(a.as_list()[at], "", cs), sort_key(b.as_list()[at], "", cs));
+        return reverse ? c > 0 : c < 0;
+      });
+      return Value::list(std::move(pairs));
     };
     f["wordcount"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'wordcount'", {});

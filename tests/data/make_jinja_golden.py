@@ -281,6 +281,17 @@ CONSTRUCTS = {
                            " {{ missing | list }} {% for i in missing %}never{% endfor %}{% if not missing %}falsy{% endif %}"
                            " [{{ d.zz }}] [{{ messages[0].zz }}]",
     "globals": "{{ strftime_now('%Y-%m-%d %H:%M:%S %a %b %j') }} {{ dict(a=1, b='x') }} {{ namespace(v=3).v }}",
+    "filter_unicode_case": "{{ uni | upper }} {{ 'ÀÉÎ Ωμέγα' | lower }} {{ 'straße' | upper }} {{ 'élan vital' | capitalize }}"
+                           " {{ 'élan-vital über' | title }} {{ uni.upper() }}",
+    "filter_dictsort": "{{ d | dictsort }} {{ d | dictsort(reverse=true) }} {{ {'b': 'Y', 'a': 'x'} | dictsort(by='value') }}",
+    "ws_mixed": "{%- if true %}\n  x\n{%- endif %}\n{% for i in items -%}\n  {{ i }}\n{%- endfor %}\n  {%- if true %} y {% endif -%}  \n z",
+    "ws_inline_and_own_line": "   {% if true %}  inline  {% endif %}   \n   {{ name }}   {% if true %}\nX\n   {% endif %}\n",
+    "ws_comments_minus": "{#- top -#}\n  {{- 'a' -}}\n  {# mid #}\n  {{- 'b' }}\n\n{#- x #}c",
+    "precedence": "{{ 1 if false else 2 if false else 3 }} {{ -1 | abs }} {{ 2 ** 3 ** 2 }} {{ not 1 == 2 }} {{ (1, 2) == [1, 2] }}"
+                  " {{ 'Hello' ~ ' ' ~ name | upper }} {{ ('a' ~ 'b') | upper }} {{ messages[1].content | length > 3 }}",
+    "macro_with_loop": "{% macro m(xs) %}{% for x in xs %}{{ x }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}"
+                       "[{{ m(items) }}] [{{ m(words) | upper }}]",
+    "loop_filter_strip": "{%- for m in messages if m.role != 'system' -%}\n{{ loop.index }}:{{ m.role }}\n{% endfor -%}",
     "raise_not_reached": "{% if false %}{{ raise_exception('never') }}{% endif %}ok",
 }
 
