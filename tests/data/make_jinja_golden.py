@@ -292,6 +292,24 @@ CONSTRUCTS = {
     "macro_with_loop": "{% macro m(xs) %}{% for x in xs %}{{ x }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}"
                        "[{{ m(items) }}] [{{ m(words) | upper }}]",
     "loop_filter_strip": "{%- for m in messages if m.role != 'system' -%}\n{{ loop.index }}:{{ m.role }}\n{% endfor -%}",
+    "scope_if_in_loop": "{% for m in messages %}{% if loop.first %}{% set first_role = m.role %}{% endif %}{{ first_role }},{% endfor %}",
+    "scope_macro": "{% macro show() %}{{ later }}{% endmacro %}{% set later = 'L' %}[{{ show() }}]"
+                   "{% macro s2() %}{% set inner = 1 %}{% endmacro %}{{ s2() }}[{{ inner }}]",
+    "loop_nested_index": "{% for i in [1, 2] %}{% for j in [3] %}{{ loop.index }}{% endfor %}{{ loop.index }}{% endfor %}"
+                         " [{{ messages[50] }}]",
+    "namespace_list": "{% set ns = namespace(items=[]) %}{% for i in range(3) %}{% set ns.items = ns.items + [i] %}{% endfor %}"
+                      "{{ ns.items }} {{ 'x' * 0 }}|{{ 1.5 | int }} {{ '0x1A' | int(base=16) }} {{ '  12  ' | int }}"
+                      " {{ true | int }} {{ [3, 1, 2] | sort | first }}",
+    "ws_text_and_tags": "a {% if true %}b{% endif %}\n  c {% if true %}\n  d\n  {%- endif %}\n{% for x in [1] %}  {{ x }}\n{% endfor %}",
+    "nested_literals": "{% set a = {'x': {'y': [10, 20]}} %}{{ a.x.y[1] }} {{ a['x']['y'][-1] }} {{ a.x.y | last }} "
+                       "{{ a | tojson }} {{ a.x.keys() | list }}",
+    "string_escapes": "{{ '%' }} {{ 'a\\\\b' }} {{ \"it's\" }} {{ 'tab\\there' }} {{ '\\'' }} {{ ['\\n'] }}",
+    "ws_set_minus": "{%- set x = 'a' -%}\n\n   {{ x }}   \n\n{%- set y = 'b' %}\n{{ y }}\n",
+    "alternation_check": "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+                         "{% set sys = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% endif %}"
+                         "{{ sys }}{% for message in loop_messages %}{% if (message['role'] == 'user') != "
+                         "(loop.index0 % 2 == 0) %}{{ raise_exception('roles must alternate') }}{% endif %}"
+                         "[INST]{{ message['content'] | trim }}[/INST]{% endfor %}",
     "raise_not_reached": "{% if false %}{{ raise_exception('never') }}{% endif %}ok",
 }
 
@@ -320,6 +338,9 @@ RUNTIME_BAD = {
     "raise_in_loop": ("{% for m in messages %}\n{% if m.role == 'system' %}\n{{ raise_exception('no system: ' ~ m.role) }}"
                       "{% endif %}{% endfor %}", "raise_exception: no system: system"),
     "undefined_attribute": ("{{ missing.attr }}", "'missing' is undefined"),
+    "alternation_raise": ("{% for m in messages %}{% if (m.role == 'user') != (loop.index0 % 2 == 0) %}"
+                          "{{ raise_exception('roles must alternate') }}{% endif %}{% endfor %}",
+                          "raise_exception: roles must alternate"),
     "undefined_nested": ("{{ d.zz.yy }}", "'dict object' has no attribute 'zz'"),
     "add_str_int": ("\n{{ 'a' + 1 }}", "unsupported operand type(s) for +"),
     "list_append_unsafe": ("{% set l = [] %}{{ l.append(1) }}", "unsafe"),
