@@ -5,7 +5,8 @@ strftime_now / namespace / dict globals), for the C++ interpreter's test tests/u
 
 Three groups of cases:
   * "family": tests/data/jinja/templates/*.jinja (written after the public Qwen2.5, Qwen3, QwQ, Llama-3.1/3.2
-    and DeepSeek-V3/R1 chat templates) over a set of conversations;
+    and DeepSeek-V3/R1 chat templates) over a set of conversations; each output is also checked to equal
+    transformers' render_jinja_template (the apply_chat_template path) on the same inputs;
   * "construct": small templates, one per construct (whitespace control, loops, filters, tests, ...);
   * "error": bad templates with the line jinja2 reports (syntax / unknown filter) or the runtime message.
 strftime_now is fixed at NOW so the outputs are reproducible. Run from the repository root:
@@ -16,7 +17,7 @@ import json
 import os
 
 import jinja2
-from transformers.utils.chat_template_utils import _compile_jinja_template
+from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "jinja", "templates")
@@ -359,6 +360,12 @@ def main():
         with open(os.path.join(TEMPLATES, case["template_file"]), newline="") as f:
             source = f.read()
         case["output"] = render(source, case["context"])
+        # The same text through transformers' apply_chat_template path (which also aliases reasoning fields).
+        ctx = dict(case["context"])
+        via_transformers, _ = render_jinja_template(
+            conversations=[ctx.pop("messages")], tools=ctx.pop("tools"), documents=ctx.pop("documents"),
+            chat_template=source, add_generation_prompt=ctx.pop("add_generation_prompt"), **ctx)
+        assert via_transformers[0] == case["output"], case["name"]
         cases.append(case)
     constructs = []
     for name, source in CONSTRUCTS.items():
