@@ -291,6 +291,7 @@ const std::map<std::string, Filter>& filters() {
     f["replace"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'replace'", {"old", "new", "count"});
       if (!r.has(0) || !r.has(1)) throw Failure("filter 'replace' needs old and new");
+      if (r.has(2) && !r.get(2).is_none() && !r.get(2).is_int()) throw Failure("filter 'replace': count must be an int");
       int64_t count = r.has(2) && !r.get(2).is_none() ? r.get(2).as_int() : -1;
       return Value::string(py_replace(soft_str(v), soft_str(r.get(0)), soft_str(r.get(1)), count));
     };
@@ -367,6 +368,7 @@ const std::map<std::string, Filter>& filters() {
       if (v.is_int()) return Value::integer(v.as_int());
       if (v.is_float()) return std::isfinite(v.as_double()) ? Value::integer(static_cast<int64_t>(v.as_double())) : fallback;
       if (v.is_string()) {
+        if (r.has(1) && !r.get(1).is_int()) throw Failure("filter 'int': base must be an int");
         int base = r.has(1) ? static_cast<int>(r.get(1).as_int()) : 10;
         if (auto i = parse_python_int(v.as_string(), base)) return Value::integer(*i);
         if (auto d = parse_python_float(v.as_string()); d && std::isfinite(*d)) return Value::integer(static_cast<int64_t>(*d));
@@ -388,6 +390,7 @@ const std::map<std::string, Filter>& filters() {
     };
     f["round"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'round'", {"precision", "method"});
+      if (r.has(0) && !r.get(0).is_int()) throw Failure("filter 'round': precision must be an int");
       int64_t precision = r.has(0) ? r.get(0).as_int() : 0;
       std::string method = r.has(1) ? soft_str(r.get(1)) : "common";
       if (!v.is_number()) throw Failure("filter 'round' needs a number, got " + type_name(v));
@@ -459,6 +462,7 @@ const std::map<std::string, Filter>& filters() {
     f["indent"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'indent'", {"width", "first", "blank"});
       Value width = r.get_or(0, Value::integer(4));
+      if (!width.is_string() && !width.is_int()) throw Failure("filter 'indent': width must be an int or a str");
       std::string pad = width.is_string() ? width.as_string() : std::string(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
       bool first = r.has(1) && truthy(r.get(1)), blank = r.has(2) && truthy(r.get(2));
       std::string s = soft_str(v) + "\n";
