@@ -271,15 +271,14 @@ const std::map<std::string, Filter>& filters() {
       // jinja2's do_title: split on runs of [-\s({\[<], upper-case each piece's first character.
       std::string s = soft_str(v), out;
       bool at_start = true;
-      for (char c : s) {
-        bool sep = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py_isspace(static_cast<unsigned char>(c));
-        if (sep) {
-          out += c;
-          at_start = true;
-        } else {
-          out += at_start ? py_upper(std::string(1, c)) : py_lower(std::string(1, c));
-          at_start = false;
-        }
+      size_t pos = 0;
+      while (pos < s.size()) {
+        size_t begin = pos;
+        char32_t cp = bpe::next_code_point(s, pos);
+        std::string one = s.substr(begin, pos - begin);
+        bool sep = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || py_isspace(cp);
+        out += sep ? one : at_start ? py_upper(one) : py_lower(one);
+        at_start = sep;
       }
       return Value::string(out);
     };
@@ -292,6 +291,7 @@ const std::map<std::string, Filter>& filters() {
     f["replace"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'replace'", {"old", "new", "count"});
       if (!r.has(0) || !r.has(1)) throw Failure("filter 'replace' needs old and new");
+      if (r.has(2) && !r.get(2).is_none() && !r.get(2).is_int()) throw Failure("filter 'replace': count must be an int");
       int64_t count = r.has(2) && !r.get(2).is_none() ? r.get(2).as_int() : -1;
       return Value::string(py_replace(soft_str(v), soft_str(r.get(0)), soft_str(r.get(1)), count));
     };
@@ -368,6 +368,7 @@ const std::map<std::string, Filter>& filters() {
       if (v.is_int()) return Value::integer(v.as_int());
       if (v.is_float()) return std::isfinite(v.as_double()) ? Value::integer(static_cast<int64_t>(v.as_double())) : fallback;
       if (v.is_string()) {
+        if (r.has(1) && !r.get(1).is_int()) throw Failure("filter 'int': base must be an int");
         int base = r.has(1) ? static_cast<int>(r.get(1).as_int()) : 10;
         if (auto i = parse_python_int(v.as_string(), base)) return Value::integer(*i);
         if (auto d = parse_python_float(v.as_string()); d && std::isfinite(*d)) return Value::integer(static_cast<int64_t>(*d));
@@ -389,6 +390,7 @@ const std::map<std::string, Filter>& filters() {
     };
     f["round"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'round'", {"precision", "method"});
+      if (r.has(0) && !r.get(0).is_int()) throw Failure("filter 'round': precision must be an int");
       int64_t precision = r.has(0) ? r.get(0).as_int() : 0;
       std::string method = r.has(1) ? soft_str(r.get(1)) : "common";
       if (!v.is_number()) throw Failure("filter 'round' needs a number, got " + type_name(v));
@@ -460,6 +462,7 @@ const std::map<std::string, Filter>& filters() {
     f["indent"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'indent'", {"width", "first", "blank"});
       Value width = r.get_or(0, Value::integer(4));
+      if (!width.is_string() && !width.is_int()) throw Failure("filter 'indent': width must be an int or a str");
       std::string pad = width.is_string() ? width.as_string() : std::string(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
       bool first = r.has(1) && truthy(r.get(1)), blank = r.has(2) && truthy(r.get(2));
       std::string s = soft_str(v) + "\n";
@@ -472,6 +475,21 @@ const std::map<std::string, Filter>& filters() {
         else out += "\n" + ((blank || !line.empty()) ? pad + line : line);
       }
       return Value::string(first ? pad + out : out);
+    };
+    f["dictsort"] = [](const Value& v, const CallArgs& args) {
+      ArgReader r(args, "filter 'dictsort'", {"case_sensitive", "by", "reverse"});
+      if (!v.is_dict()) throw Failure("filter 'dictsort' needs a mapping, got " + type_name(v));
+      bool cs = r.has(0) && truthy(r.get(0)), reverse = r.has(2) && truthy(r.get(2));
+      std::string by = r.has(1) ? soft_str(r.get(1)) : "key";
+      if (by != "key" && by != "value") throw Failure("You can only sort by either 'key' or 'value'");
+      size_t at = by == "key" ? 0 : 1;
+      List pairs;
+      for (const auto& [k, e] : v.as_dict().items) pairs.push_back(Value::list({k, e}, true));
+      std::stable_sort(pairs.begin(), pairs.end(), [&](const Value& a, const Value& b) {
+        int c = compare(sort_key(a.as_list()[at], "", cs), sort_key(b.as_list()[at], "", cs));
+        return reverse ? c > 0 : c < 0;
+      });
+      return Value::list(std::move(pairs));
     };
     f["wordcount"] = [](const Value& v, const CallArgs& args) {
       ArgReader r(args, "filter 'wordcount'", {});

@@ -394,8 +394,7 @@ class Parser {
         break;
       }
       ExprPtr r = parse_math1();
-      // a < b < c is (a < b) and (b < c); the middle operand is re-parsed as a copy via a shared constant
-      // only for chains, which chat templates do not use; keep jinja2's left-to-right pairing.
+      // jinja2 reads a < b < c as (a < b) and (b < c); chat templates do not chain, so chains are refused.
       if (!result) {
         result = binary(op, std::move(l), std::move(r), line);
       } else {

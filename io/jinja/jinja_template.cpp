@@ -19,6 +19,8 @@ JinjaTemplate JinjaTemplate::parse(std::string source, std::string where) {
     t.body_ = std::make_shared<const jinja::Body>(jinja::parse_template(jinja::tokenize(source)));
   } catch (const jinja::Failure& f) {
     throw InputError(t.where_ + " line " + std::to_string(f.line) + ": " + f.what());
+  } catch (const std::exception& e) {  // a literal the standard library refused to convert
+    throw InputError(t.where_ + ": " + e.what());
   }
   return t;
 }
@@ -37,6 +39,8 @@ std::string JinjaTemplate::render(const nlohmann::ordered_json& context, const s
     throw InputError(where_ + " line " + std::to_string(f.line) + ": raise_exception: " + f.what());
   } catch (const jinja::Failure& f) {
     throw InputError(where_ + " line " + std::to_string(f.line) + ": " + f.what());
+  } catch (const std::exception& e) {  // e.g. an out-of-range number conversion inside a filter
+    throw InputError(where_ + ": " + e.what());
   }
 }
 

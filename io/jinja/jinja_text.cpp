@@ -1,6 +1,10 @@
-// Python str semantics on UTF-8 strings (see jinja_text.hpp). Case mapping covers ASCII only; non-ASCII
-// letters pass through unchanged.
+// Python str semantics on UTF-8 strings (see jinja_text.hpp). Case mapping: Unicode simple mappings from the
+// C.UTF-8 locale plus sharp s -> SS; title/capitalize look at ASCII letters only.
 #include "io/jinja/jinja_text.hpp"
+
+#include <clocale>
+#include <cwctype>
+#include <locale.h>
 
 #include "io/bpe_utf8.hpp"
 #include "io/jinja/jinja_value.hpp"
@@ -148,24 +152,52 @@ std::string py_replace(std::string_view s, std::string_view old_text, std::strin
   return out;
 }
 
-std::string py_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+namespace {
+
+// Simple Unicode case mapping from glibc's C.UTF-8 locale (a private locale object; the process locale is left
+// alone). Without that locale only ASCII letters change case.
+locale_t utf8_locale() {
+  static locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return loc;
+}
+
+char32_t map_case(char32_t cp, bool upper) {
+  if (cp < 0x80) {
+    if (upper && cp >= 'a' && cp <= 'z') return cp - 'a' + 'A';
+    if (!upper && cp >= 'A' && cp <= 'Z') return cp - 'A' + 'a';
+    return cp;
+  }
+  locale_t loc = utf8_locale();
+  if (!loc) return cp;
+  return static_cast<char32_t>(upper ? towupper_l(static_cast<wint_t>(cp), loc) : towlower_l(static_cast<wint_t>(cp), loc));
+}
+
+std::string map_case(std::string_view s, bool upper) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) {
+    char32_t cp = bpe::next_code_point(s, pos);
+    if (upper && cp == 0xdf) out += "SS";  // Python's full mapping of sharp s
+    else bpe::append_utf8(map_case(cp, upper), out);
+  }
   return out;
 }
 
-std::string py_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+}  // namespace
+
+std::string py_upper(std::string_view s) { return map_case(s, true); }
+
+std::string py_lower(std::string_view s) { return map_case(s, false); }
 
 std::string py_capitalize(std::string_view s) {
-  std::string out = py_lower(s);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
-  return out;
+  std::string lower = py_lower(s);
+  if (lower.empty()) return lower;
+  size_t pos = 0;
+  char32_t first = bpe::next_code_point(lower, pos);
+  std::string one;
+  bpe::append_utf8(first, one);
+  return py_upper(one) + lower.substr(pos);
 }
 
 std::string py_title(std::string_view s) {

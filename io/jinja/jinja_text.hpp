@@ -1,5 +1,5 @@
 // Python str semantics on UTF-8 strings for the Jinja interpreter (io/jinja): whitespace as str.isspace(),
-// strip/split with Python's rules, code point length/indexing/slicing, ASCII-only case mapping.
+// strip/split with Python's rules, code point length/indexing/slicing, case mapping.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -29,7 +29,7 @@ std::pair<std::string, nlohmann::ordered_json> parse_variable(const std::string&
   for (char ch : name)
     R1_INPUT_CHECK(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_', where, ": template_variables: '", name,
                    "' is not a variable name");
-  for (const char* reserved : {"messages", "add_generation_prompt", "bos_token", "eos_token"})
+  for (const char* reserved : {"messages", "add_generation_prompt", "bos_token", "eos_token", "tools", "documents"})
     R1_INPUT_CHECK(name != reserved, where, ": template_variables: '", name, "' is set by r1 itself");
   nlohmann::ordered_json value = nlohmann::ordered_json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;
@@ -47,6 +47,8 @@ std::shared_ptr<const PromptTemplate::HfChat> PromptTemplate::make_hf_chat(const
   auto chat = std::make_shared<HfChat>(HfChat{JinjaTemplate::parse(hf.chat_template, hf.chat_template_file), {}, settings.system});
   chat->base["bos_token"] = hf.bos_token;
   chat->base["eos_token"] = hf.eos_token;
+  chat->base["tools"] = nullptr;  // as transformers passes them when absent (templates test `tools is not none`)
+  chat->base["documents"] = nullptr;
   for (const std::string& item : settings.variables) {
     auto [name, value] = parse_variable(item, where);
     chat->base[name] = value;

@@ -5,7 +5,8 @@ strftime_now / namespace / dict globals), for the C++ interpreter's test tests/u
 
 Three groups of cases:
   * "family": tests/data/jinja/templates/*.jinja (written after the public Qwen2.5, Qwen3, QwQ, Llama-3.1/3.2
-    and DeepSeek-V3/R1 chat templates) over a set of conversations;
+    and DeepSeek-V3/R1 chat templates) over a set of conversations; each output is also checked to equal
+    transformers' render_jinja_template (the apply_chat_template path) on the same inputs;
   * "construct": small templates, one per construct (whitespace control, loops, filters, tests, ...);
   * "error": bad templates with the line jinja2 reports (syntax / unknown filter) or the runtime message.
 strftime_now is fixed at NOW so the outputs are reproducible. Run from the repository root:
@@ -16,7 +17,7 @@ import json
 import os
 
 import jinja2
-from transformers.utils.chat_template_utils import _compile_jinja_template
+from transformers.utils.chat_template_utils import _compile_jinja_template, render_jinja_template
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "jinja", "templates")
@@ -281,6 +282,35 @@ CONSTRUCTS = {
                            " {{ missing | list }} {% for i in missing %}never{% endfor %}{% if not missing %}falsy{% endif %}"
                            " [{{ d.zz }}] [{{ messages[0].zz }}]",
     "globals": "{{ strftime_now('%Y-%m-%d %H:%M:%S %a %b %j') }} {{ dict(a=1, b='x') }} {{ namespace(v=3).v }}",
+    "filter_unicode_case": "{{ uni | upper }} {{ 'ÀÉÎ Ωμέγα' | lower }} {{ 'straße' | upper }} {{ 'élan vital' | capitalize }}"
+                           " {{ 'élan-vital über' | title }} {{ uni.upper() }}",
+    "filter_dictsort": "{{ d | dictsort }} {{ d | dictsort(reverse=true) }} {{ {'b': 'Y', 'a': 'x'} | dictsort(by='value') }}",
+    "ws_mixed": "{%- if true %}\n  x\n{%- endif %}\n{% for i in items -%}\n  {{ i }}\n{%- endfor %}\n  {%- if true %} y {% endif -%}  \n z",
+    "ws_inline_and_own_line": "   {% if true %}  inline  {% endif %}   \n   {{ name }}   {% if true %}\nX\n   {% endif %}\n",
+    "ws_comments_minus": "{#- top -#}\n  {{- 'a' -}}\n  {# mid #}\n  {{- 'b' }}\n\n{#- x #}c",
+    "precedence": "{{ 1 if false else 2 if false else 3 }} {{ -1 | abs }} {{ 2 ** 3 ** 2 }} {{ not 1 == 2 }} {{ (1, 2) == [1, 2] }}"
+                  " {{ 'Hello' ~ ' ' ~ name | upper }} {{ ('a' ~ 'b') | upper }} {{ messages[1].content | length > 3 }}",
+    "macro_with_loop": "{% macro m(xs) %}{% for x in xs %}{{ x }}{% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}"
+                       "[{{ m(items) }}] [{{ m(words) | upper }}]",
+    "loop_filter_strip": "{%- for m in messages if m.role != 'system' -%}\n{{ loop.index }}:{{ m.role }}\n{% endfor -%}",
+    "scope_if_in_loop": "{% for m in messages %}{% if loop.first %}{% set first_role = m.role %}{% endif %}{{ first_role }},{% endfor %}",
+    "scope_macro": "{% macro show() %}{{ later }}{% endmacro %}{% set later = 'L' %}[{{ show() }}]"
+                   "{% macro s2() %}{% set inner = 1 %}{% endmacro %}{{ s2() }}[{{ inner }}]",
+    "loop_nested_index": "{% for i in [1, 2] %}{% for j in [3] %}{{ loop.index }}{% endfor %}{{ loop.index }}{% endfor %}"
+                         " [{{ messages[50] }}]",
+    "namespace_list": "{% set ns = namespace(items=[]) %}{% for i in range(3) %}{% set ns.items = ns.items + [i] %}{% endfor %}"
+                      "{{ ns.items }} {{ 'x' * 0 }}|{{ 1.5 | int }} {{ '0x1A' | int(base=16) }} {{ '  12  ' | int }}"
+                      " {{ true | int }} {{ [3, 1, 2] | sort | first }}",
+    "ws_text_and_tags": "a {% if true %}b{% endif %}\n  c {% if true %}\n  d\n  {%- endif %}\n{% for x in [1] %}  {{ x }}\n{% endfor %}",
+    "nested_literals": "{% set a = {'x': {'y': [10, 20]}} %}{{ a.x.y[1] }} {{ a['x']['y'][-1] }} {{ a.x.y | last }} "
+                       "{{ a | tojson }} {{ a.x.keys() | list }}",
+    "string_escapes": "{{ '%' }} {{ 'a\\\\b' }} {{ \"it's\" }} {{ 'tab\\there' }} {{ '\\'' }} {{ ['\\n'] }}",
+    "ws_set_minus": "{%- set x = 'a' -%}\n\n   {{ x }}   \n\n{%- set y = 'b' %}\n{{ y }}\n",
+    "alternation_check": "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+                         "{% set sys = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% endif %}"
+                         "{{ sys }}{% for message in loop_messages %}{% if (message['role'] == 'user') != "
+                         "(loop.index0 % 2 == 0) %}{{ raise_exception('roles must alternate') }}{% endif %}"
+                         "[INST]{{ message['content'] | trim }}[/INST]{% endfor %}",
     "raise_not_reached": "{% if false %}{{ raise_exception('never') }}{% endif %}ok",
 }
 
@@ -309,6 +339,9 @@ RUNTIME_BAD = {
     "raise_in_loop": ("{% for m in messages %}\n{% if m.role == 'system' %}\n{{ raise_exception('no system: ' ~ m.role) }}"
                       "{% endif %}{% endfor %}", "raise_exception: no system: system"),
     "undefined_attribute": ("{{ missing.attr }}", "'missing' is undefined"),
+    "alternation_raise": ("{% for m in messages %}{% if (m.role == 'user') != (loop.index0 % 2 == 0) %}"
+                          "{{ raise_exception('roles must alternate') }}{% endif %}{% endfor %}",
+                          "raise_exception: roles must alternate"),
     "undefined_nested": ("{{ d.zz.yy }}", "'dict object' has no attribute 'zz'"),
     "add_str_int": ("\n{{ 'a' + 1 }}", "unsupported operand type(s) for +"),
     "list_append_unsafe": ("{% set l = [] %}{{ l.append(1) }}", "unsafe"),
@@ -327,6 +360,12 @@ def main():
         with open(os.path.join(TEMPLATES, case["template_file"]), newline="") as f:
             source = f.read()
         case["output"] = render(source, case["context"])
+        # The same text through transformers' apply_chat_template path (which also aliases reasoning fields).
+        ctx = dict(case["context"])
+        via_transformers, _ = render_jinja_template(
+            conversations=[ctx.pop("messages")], tools=ctx.pop("tools"), documents=ctx.pop("documents"),
+            chat_template=source, add_generation_prompt=ctx.pop("add_generation_prompt"), **ctx)
+        assert via_transformers[0] == case["output"], case["name"]
         cases.append(case)
     constructs = []
     for name, source in CONSTRUCTS.items():
