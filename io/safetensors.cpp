@@ -191,9 +191,21 @@ const SafetensorsEntry& SafetensorsFile::entry(const std::string& name) const {
   return *e;
 }
 
+// Elements stored as the tensor type they are read into are read straight into the tensor (no
+// second copy of a large tensor in memory); F16 and F8_E4M3 are converted from a byte buffer.
+namespace {
+bool stored_as_read(SafetensorsDType t) { return t != SafetensorsDType::F16 && t != SafetensorsDType::F8_E4M3; }
+}  // namespace
+
 Tensor SafetensorsFile::read(const std::string& name) const {
   const SafetensorsEntry& e = entry(name);
-  std::string bytes(size_t(e.data_end - e.data_begin), '\0');
+  const size_t size = size_t(e.data_end - e.data_begin);
+  if (stored_as_read(e.dtype)) {
+    Tensor t = Tensor::empty(e.shape, tensor_dtype_on_read(e.dtype));
+    if (size > 0) read_bytes(data_start_ + e.data_begin, size, t.raw());
+    return t;
+  }
+  std::string bytes(size, '\0');
   read_bytes(data_start_ + e.data_begin, bytes.size(), bytes.data());
   return decode_safetensors_bytes(bytes.data(), e.dtype, e.shape);
 }
@@ -207,8 +219,14 @@ Tensor SafetensorsFile::read_rows(const std::string& name, int64_t begin, int64_
   shape[0] = end - begin;
   const uint64_t row_bytes = uint64_t(shape_numel(Shape(e.shape.begin() + 1, e.shape.end()))) *
                              safetensors_dtype_size(e.dtype);
+  const uint64_t offset = data_start_ + e.data_begin + row_bytes * uint64_t(begin);
+  if (stored_as_read(e.dtype)) {
+    Tensor t = Tensor::empty(shape, tensor_dtype_on_read(e.dtype));
+    if (end > begin) read_bytes(offset, row_bytes * uint64_t(end - begin), t.raw());
+    return t;
+  }
   std::string bytes(size_t(row_bytes * uint64_t(end - begin)), '\0');
-  read_bytes(data_start_ + e.data_begin + row_bytes * uint64_t(begin), bytes.size(), bytes.data());
+  read_bytes(offset, bytes.size(), bytes.data());
   return decode_safetensors_bytes(bytes.data(), e.dtype, shape);
 }
 

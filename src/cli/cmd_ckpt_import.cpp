@@ -3,6 +3,9 @@
 // io/hf_checkpoint_import.cpp; this file parses the command line and reports.
 #include <filesystem>
 #include <iostream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
@@ -14,6 +17,13 @@ namespace r1::cli {
 namespace {
 
 int ckpt_import(const Args& a, const Comm& world) {
+#if defined(__GLIBC__)
+  // One tensor at a time passes through memory, most of them between 1 and 32 MB. glibc's adaptive
+  // threshold would serve those from the heap, where HDF5's small long-lived allocations pin the
+  // freed space: the resident size then grew with the bytes written (9.7 GB peak importing a 4.4 GB
+  // folder). Fixed at 1 MB, large buffers are mapped and unmapped per tensor.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   const std::string& hf_dir = a.positionals[0];
   const std::string out = a.get("--out");
   R1_INPUT_CHECK(!out.empty(), "r1 ckpt import: --out CKPT.h5 is required");
