@@ -47,10 +47,12 @@ int ckpt_import(const Args& a, const Comm& world) {
 
 Registrar reg(Command{
     "ckpt import", "convert a Hugging Face model folder (config.json + safetensors) into an r1 checkpoint",
-    "Reads config.json (model_type deepseek_v3, qwen2 or llama) and model.safetensors or the shards listed\n"
-    "in model.safetensors.index.json, maps every tensor to the r1 parameter of the same name and writes\n"
-    "CKPT.h5 with /model/* (f32), /state/model_config and /state/json. BF16/F16 weights are converted to\n"
-    "f32 exactly. Fused expert tensors (transformers 5) are split per expert; a tied lm_head.weight and\n"
+    "Reads config.json (model_type deepseek_v3, qwen2, llama, qwen3 or qwen3_moe) and model.safetensors or\n"
+    "the shards listed in model.safetensors.index.json, maps every tensor to the r1 parameter of the same\n"
+    "name and writes CKPT.h5 with /model/* (f32), /state/model_config and /state/json. BF16/F16 weights\n"
+    "are converted to f32 exactly; block-quantized FP8 weights (DeepSeek-V3/R1 as published: F8_E4M3 with\n"
+    "<name>_scale_inv, quantization_config fp8) are dequantized to f32. Tensors are read, converted and\n"
+    "written one at a time (memory: about the largest tensor and its f32 copy). Fused expert tensors (transformers 5) are split per expert; a tied lm_head.weight and\n"
     "the embed_tokens / shared_head.head copies of DeepSeek-V3 MTP layers must equal the tensors r1 keeps\n"
     "and are dropped; MTP layers announced by config.json but absent from the weights are left out (said\n"
     "on stderr). Unknown or missing tensors and shape mismatches are errors listing every tensor. The\n"
