@@ -264,7 +264,8 @@ std::string HfModelSource::check_copy(const HfDroppedCopy& c) const {
   const HfTensorSource& src = source(it->name);
   const bool by_rows = src.expert < 0 && src.scale_inv.empty() && !copy_entry.shape.empty() &&
                        folder_.entry(src.tensor).shape == copy_entry.shape;
-  const int64_t rows = by_rows ? copy_entry.shape[0] : 1, row_elements = shape_numel(copy_entry.shape) / std::max<int64_t>(1, rows);
+  const int64_t rows = by_rows ? copy_entry.shape[0] : 1;
+  const int64_t row_elements = shape_numel(copy_entry.shape) / std::max<int64_t>(1, rows);
   const int64_t block = by_rows ? std::max<int64_t>(1, (int64_t(1) << 24) / std::max<int64_t>(1, row_elements)) : 1;
   for (int64_t r0 = 0; r0 < rows; r0 += block) {
     const int64_t r1 = std::min(rows, r0 + block);

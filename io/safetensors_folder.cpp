@@ -92,9 +92,11 @@ std::vector<std::string> write_safetensors_folder(const std::string& folder, con
   uint64_t current_bytes = 0, total_bytes = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const SafetensorsTensor& t = tensors[i];
-    R1_CHECK(!t.produce || t.stored, "safetensors folder: tensor '", t.name, "' is produced later and needs its stored type");
-    const SafetensorsDType stored = t.stored.value_or(t.produce ? SafetensorsDType::F32 : safetensors_dtype_of(t.tensor.dtype()));
-    const uint64_t bytes = uint64_t(t.produce ? shape_numel(t.shape) : t.tensor.numel()) * safetensors_dtype_size(stored);
+    R1_CHECK(!t.produce || t.stored, "safetensors folder: tensor '", t.name,
+             "' is produced later and needs its stored type");
+    const SafetensorsDType stored = t.produce ? *t.stored : t.stored.value_or(safetensors_dtype_of(t.tensor.dtype()));
+    const int64_t numel = t.produce ? shape_numel(t.shape) : t.tensor.numel();
+    const uint64_t bytes = uint64_t(numel) * safetensors_dtype_size(stored);
     total_bytes += bytes;
     if (bytes > max_shard_bytes) {
       shards.push_back({i});

@@ -52,11 +52,12 @@ Registrar reg(Command{
     "name and writes CKPT.h5 with /model/* (f32), /state/model_config and /state/json. BF16/F16 weights\n"
     "are converted to f32 exactly; block-quantized FP8 weights (DeepSeek-V3/R1 as published: F8_E4M3 with\n"
     "<name>_scale_inv, quantization_config fp8) are dequantized to f32. Tensors are read, converted and\n"
-    "written one at a time (memory: about the largest tensor and its f32 copy). Fused expert tensors (transformers 5) are split per expert; a tied lm_head.weight and\n"
-    "the embed_tokens / shared_head.head copies of DeepSeek-V3 MTP layers must equal the tensors r1 keeps\n"
-    "and are dropped; MTP layers announced by config.json but absent from the weights are left out (said\n"
-    "on stderr). Unknown or missing tensors and shape mismatches are errors listing every tensor. The\n"
-    "file is written as CKPT.h5.tmp and renamed when complete. Runs on any number of ranks.",
+    "written one at a time (memory: about the largest tensor and its f32 copy). Fused expert tensors\n"
+    "(transformers 5) are split per expert; a tied lm_head.weight and the embed_tokens / shared_head.head\n"
+    "copies of DeepSeek-V3 MTP layers must equal the tensors r1 keeps and are dropped; MTP layers\n"
+    "announced by config.json but absent from the weights are left out (said on stderr). Unknown or\n"
+    "missing tensors and shape mismatches are errors listing every tensor. The file is written as\n"
+    "CKPT.h5.tmp and renamed when complete. Runs on any number of ranks.",
     {{"HF_DIR", "Hugging Face model folder"}},
     {{"--out", "CKPT.h5", "checkpoint file to write", ""}},
     false,
