@@ -121,23 +121,27 @@ HfExportDType parse_hf_export_dtype(const std::string& text, const std::string& 
 std::vector<std::string> write_hf_model_folder(const ModelConfig& config, const std::function<Tensor(const HfParam&)>& read_param,
                                                const std::string& folder, const HfExportOptions& options) {
   const std::vector<HfParam> params = model_parameter_list(config);
+  // Every tensor is read and converted when its shard is written, so the export holds one at a time.
   std::vector<SafetensorsTensor> tensors;
-  std::map<std::string, Tensor> kept;  // stored tensors by name, for the MTP copies
-  for (const HfParam& p : params) {
-    Tensor values = read_param(p);
-    R1_CHECK(values.dtype() == DType::f32 && values.shape() == p.shape, "hf export: ", p.name, " read as ",
-             values.describe(), ", expected f32", shape_str(p.shape));
+  std::map<std::string, const HfParam*> by_name;
+  for (const HfParam& p : params) by_name[p.name] = &p;
+  auto add = [&](const std::string& name, const HfParam& p) {
     const bool keep_f32 = options.dtype == HfExportDType::f32 || ends_with(p.name, ".e_score_correction_bias");
-    Tensor stored = keep_f32 ? values : to_bf16(values);
-    tensors.push_back({p.name, stored, std::nullopt});
-    kept[p.name] = stored;
-  }
+    auto produce = [&read_param, &p, keep_f32]() {
+      Tensor values = read_param(p);
+      R1_CHECK(values.dtype() == DType::f32 && values.shape() == p.shape, "hf export: ", p.name, " read as ",
+               values.describe(), ", expected f32", shape_str(p.shape));
+      return keep_f32 ? values : to_bf16(values);
+    };
+    tensors.push_back({name, Tensor(), keep_f32 ? SafetensorsDType::F32 : SafetensorsDType::BF16, p.shape, produce});
+  };
+  for (const HfParam& p : params) add(p.name, p);
   // DeepSeek-V3 MTP layers carry their own copies of the embedding and the LM head.
   const std::string head = config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
   for (int64_t k = 0; k < config.num_nextn_predict_layers; ++k) {
     const int64_t layer = config.num_hidden_layers + k;
-    tensors.push_back({mtp_copy_name(layer, MtpCopy::embedding), kept.at("model.embed_tokens.weight"), std::nullopt});
-    tensors.push_back({mtp_copy_name(layer, MtpCopy::head), kept.at(head), std::nullopt});
+    add(mtp_copy_name(layer, MtpCopy::embedding), *by_name.at("model.embed_tokens.weight"));
+    add(mtp_copy_name(layer, MtpCopy::head), *by_name.at(head));
   }
   std::vector<std::string> files = write_safetensors_folder(folder, tensors, options.max_shard_bytes);
   write_hf_config(config, folder, options.dtype == HfExportDType::bf16 ? "bfloat16" : "float32");
@@ -167,10 +171,8 @@ HfExportSummary export_hf_model(const std::string& checkpoint_path, const std::s
 
   HfExportSummary summary;
   try {
-    auto read_param = [&](const HfParam& p) {
-      summary.parameters += shape_numel(p.shape);
-      return dataset_as_f32(reader.read(kModelGroup + p.name));
-    };
+    for (const HfParam& p : params) summary.parameters += shape_numel(p.shape);
+    auto read_param = [&](const HfParam& p) { return dataset_as_f32(reader.read(kModelGroup + p.name)); };
     std::vector<std::string> files = write_hf_model_folder(config, read_param, tmp.string(), options);
     summary.tensors = int64_t(params.size()) + 2 * config.num_nextn_predict_layers;
     if (!tokenizer.empty()) {

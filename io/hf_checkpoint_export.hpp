@@ -43,8 +43,9 @@ struct HfExportSummary {
 HfExportDType parse_hf_export_dtype(const std::string& text, const std::string& where);
 
 // Writes config.json and the safetensors of `config`'s parameters into the existing folder `folder`;
-// `read_param` returns each parameter's values as an f32 host tensor of its shape. Returns the files
-// written.
+// `read_param` returns each parameter's values as an f32 host tensor of its shape; it is called while
+// the shards are written, once per tensor (the MTP layers' embedding / head copies read theirs again),
+// so memory holds one tensor at a time. Returns the files written.
 std::vector<std::string> write_hf_model_folder(const ModelConfig& config, const std::function<Tensor(const HfParam&)>& read_param,
                                                const std::string& folder, const HfExportOptions& options);
 

@@ -3,7 +3,6 @@
 #include "io/hf_checkpoint_layout.hpp"
 
 #include <cctype>
-#include <set>
 
 #include "model/model.hpp"
 
@@ -34,16 +33,7 @@ std::optional<std::pair<int64_t, std::string>> split_layer_name(const std::strin
 
 std::vector<HfParam> model_parameter_list(const ModelConfig& config) {
   std::vector<HfParam> out;
-  std::set<std::string> seen;
-  auto collect = [&](const ModelShard& shard) {
-    Model part(config, DType::f32, Device::host, shard);
-    for (const ParamInfo& p : part.params().params())
-      if (seen.insert(p.name).second) out.push_back({p.name, p.shape});
-  };
-  const int64_t layers = config.num_hidden_layers;
-  collect(ModelShard{0, 0, true, false, {0, -1}});
-  for (int64_t l = 0; l < layers; ++l) collect(ModelShard{l, l + 1, false, false, {0, -1}});
-  collect(ModelShard{layers, layers, true, true, {0, -1}});  // final norm, LM head, MTP (needs the embedding)
+  for (const ParamInfo& p : Model::declared_parameters(config)) out.push_back({p.name, p.shape});
   return out;
 }
 

@@ -20,8 +20,7 @@ struct HfParam {
 };
 
 // Every parameter of a whole Model of `config`, in declaration order (embedding, decoder layers,
-// final norm, LM head, MTP modules). The model is built part by part on the host (one decoder layer
-// at a time), so enumerating a large model never holds more than one layer's tensors.
+// final norm, LM head, MTP modules), declared without allocating any tensor (Model::declared_parameters).
 std::vector<HfParam> model_parameter_list(const ModelConfig& config);
 
 // "model.layers.<i>.<rest>" -> i (nullopt for other names or a malformed index).

@@ -254,17 +254,31 @@ Tensor HfModelSource::read(const HfParam& p) const {
 }
 
 std::string HfModelSource::check_copy(const HfDroppedCopy& c) const {
-  Tensor copy = to_f32(folder_.read(c.tensor));
   auto it = std::find_if(params_.begin(), params_.end(), [&](const HfParam& p) { return p.name == c.parameter; });
   R1_CHECK(it != params_.end(), "hf import: copy target ", c.parameter, " is not a parameter");
-  Tensor kept = read(*it);
-  if (copy.numel() != kept.numel()) return c.tensor + ": shape " + shape_str(copy.shape()) + " differs from " + c.parameter;
-  const float* a = copy.data<float>();
-  const float* b = kept.data<float>();
-  for (int64_t i = 0; i < copy.numel(); ++i)
-    if (std::memcmp(a + i, b + i, sizeof(float)) != 0)
-      return c.tensor + ": differs from " + c.parameter + " at element " + std::to_string(i) + " (" + std::to_string(a[i]) +
-             " vs " + std::to_string(b[i]) + "); r1 shares one tensor and cannot import different values";
+  const SafetensorsEntry& copy_entry = folder_.entry(c.tensor);
+  if (shape_numel(copy_entry.shape) != shape_numel(it->shape))
+    return c.tensor + ": shape " + shape_str(copy_entry.shape) + " differs from " + c.parameter;
+  // Row blocks of both (~16M elements at a time) when the parameter is a plain tensor of the folder,
+  // so checking a [vocab, d] copy holds two blocks rather than two whole tensors.
+  const HfTensorSource& src = source(it->name);
+  const bool by_rows = src.expert < 0 && src.scale_inv.empty() && !copy_entry.shape.empty() &&
+                       folder_.entry(src.tensor).shape == copy_entry.shape;
+  const int64_t rows = by_rows ? copy_entry.shape[0] : 1;
+  const int64_t row_elements = shape_numel(copy_entry.shape) / std::max<int64_t>(1, rows);
+  const int64_t block = by_rows ? std::max<int64_t>(1, (int64_t(1) << 24) / std::max<int64_t>(1, row_elements)) : 1;
+  for (int64_t r0 = 0; r0 < rows; r0 += block) {
+    const int64_t r1 = std::min(rows, r0 + block);
+    Tensor copy = to_f32(by_rows ? folder_.read_rows(c.tensor, r0, r1) : folder_.read(c.tensor));
+    Tensor kept = by_rows ? to_f32(folder_.read_rows(src.tensor, r0, r1)) : read(*it);
+    const float* a = copy.data<float>();
+    const float* b = kept.data<float>();
+    for (int64_t i = 0; i < copy.numel(); ++i)
+      if (std::memcmp(a + i, b + i, sizeof(float)) != 0)
+        return c.tensor + ": differs from " + c.parameter + " at element " + std::to_string(r0 * row_elements + i) + " (" +
+               std::to_string(a[i]) + " vs " + std::to_string(b[i]) +
+               "); r1 shares one tensor and cannot import different values";
+  }
   return "";
 }
 

@@ -191,9 +191,21 @@ const SafetensorsEntry& SafetensorsFile::entry(const std::string& name) const {
   return *e;
 }
 
+// Elements stored as the tensor type they are read into are read straight into the tensor (no
+// second copy of a large tensor in memory); F16 and F8_E4M3 are converted from a byte buffer.
+namespace {
+bool stored_as_read(SafetensorsDType t) { return t != SafetensorsDType::F16 && t != SafetensorsDType::F8_E4M3; }
+}  // namespace
+
 Tensor SafetensorsFile::read(const std::string& name) const {
   const SafetensorsEntry& e = entry(name);
-  std::string bytes(size_t(e.data_end - e.data_begin), '\0');
+  const size_t size = size_t(e.data_end - e.data_begin);
+  if (stored_as_read(e.dtype)) {
+    Tensor t = Tensor::empty(e.shape, tensor_dtype_on_read(e.dtype));
+    if (size > 0) read_bytes(data_start_ + e.data_begin, size, t.raw());
+    return t;
+  }
+  std::string bytes(size, '\0');
   read_bytes(data_start_ + e.data_begin, bytes.size(), bytes.data());
   return decode_safetensors_bytes(bytes.data(), e.dtype, e.shape);
 }
@@ -207,8 +219,14 @@ Tensor SafetensorsFile::read_rows(const std::string& name, int64_t begin, int64_
   shape[0] = end - begin;
   const uint64_t row_bytes = uint64_t(shape_numel(Shape(e.shape.begin() + 1, e.shape.end()))) *
                              safetensors_dtype_size(e.dtype);
+  const uint64_t offset = data_start_ + e.data_begin + row_bytes * uint64_t(begin);
+  if (stored_as_read(e.dtype)) {
+    Tensor t = Tensor::empty(shape, tensor_dtype_on_read(e.dtype));
+    if (end > begin) read_bytes(offset, row_bytes * uint64_t(end - begin), t.raw());
+    return t;
+  }
   std::string bytes(size_t(row_bytes * uint64_t(end - begin)), '\0');
-  read_bytes(data_start_ + e.data_begin + row_bytes * uint64_t(begin), bytes.size(), bytes.data());
+  read_bytes(offset, bytes.size(), bytes.data());
   return decode_safetensors_bytes(bytes.data(), e.dtype, shape);
 }
 
@@ -216,12 +234,20 @@ void SafetensorsWriter::add(const std::string& name, const Tensor& tensor, std::
   R1_CHECK(name != kMetadataKey && !name.empty(), "safetensors: invalid tensor name '", name, "'");
   for (const Item& i : items_) R1_CHECK(i.name != name, "safetensors: tensor '", name, "' added twice");
   R1_CHECK(tensor.defined() && tensor.is_host(), "safetensors: tensor '", name, "' must be a defined host tensor");
-  items_.push_back({name, tensor, stored.value_or(safetensors_dtype_of(tensor.dtype()))});
+  items_.push_back({name, tensor, stored.value_or(safetensors_dtype_of(tensor.dtype())), tensor.shape(), {}});
+}
+
+void SafetensorsWriter::add(const std::string& name, const Shape& shape, SafetensorsDType stored,
+                            std::function<Tensor()> produce) {
+  R1_CHECK(name != kMetadataKey && !name.empty(), "safetensors: invalid tensor name '", name, "'");
+  for (const Item& i : items_) R1_CHECK(i.name != name, "safetensors: tensor '", name, "' added twice");
+  R1_CHECK(bool(produce), "safetensors: tensor '", name, "' has no producer");
+  items_.push_back({name, Tensor(), stored, shape, std::move(produce)});
 }
 
 uint64_t SafetensorsWriter::data_bytes() const {
   uint64_t total = 0;
-  for (const Item& i : items_) total += uint64_t(i.tensor.numel()) * safetensors_dtype_size(i.stored);
+  for (const Item& i : items_) total += uint64_t(shape_numel(i.shape)) * safetensors_dtype_size(i.stored);
   return total;
 }
 
@@ -243,10 +269,10 @@ std::string SafetensorsWriter::header_json() const {
   }
   uint64_t offset = 0;
   for (const Item& i : ordered_items()) {
-    uint64_t bytes = uint64_t(i.tensor.numel()) * safetensors_dtype_size(i.stored);
+    uint64_t bytes = uint64_t(shape_numel(i.shape)) * safetensors_dtype_size(i.stored);
     nlohmann::ordered_json entry = nlohmann::ordered_json::object();
     entry["dtype"] = safetensors_dtype_name(i.stored);
-    entry["shape"] = i.tensor.shape();
+    entry["shape"] = i.shape;
     entry["data_offsets"] = {offset, offset + bytes};
     header[i.name] = std::move(entry);
     offset += bytes;
@@ -266,7 +292,11 @@ void SafetensorsWriter::write(const std::string& path) const {
     out.write(reinterpret_cast<const char*>(length_bytes), 8);
     out.write(header.data(), std::streamsize(header.size()));
     for (const Item& i : ordered_items()) {
-      std::string bytes = encode_safetensors_bytes(i.tensor, i.stored);
+      Tensor t = i.tensor.defined() ? i.tensor : i.produce();
+      R1_CHECK(t.defined() && t.is_host() && t.shape() == i.shape, "safetensors: tensor '", i.name, "' was produced as ",
+               t.defined() ? t.describe() : std::string("undefined"), ", expected a host tensor of ", shape_str(i.shape));
+      std::string bytes = encode_safetensors_bytes(t, i.stored);
+      t = Tensor();
       out.write(bytes.data(), std::streamsize(bytes.size()));
     }
     out.close();

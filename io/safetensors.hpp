@@ -14,6 +14,7 @@
 // space padding.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,6 +69,9 @@ class SafetensorsWriter {
   // Adds a host tensor, stored as `stored` (default: its own dtype; see encode_safetensors_bytes).
   // The tensor is encoded when write() runs; keep it unchanged until then.
   void add(const std::string& name, const Tensor& tensor, std::optional<SafetensorsDType> stored = std::nullopt);
+  // A tensor made by `produce` (a host tensor of `shape`) when write() reaches it, and dropped after:
+  // write() then holds one tensor at a time.
+  void add(const std::string& name, const Shape& shape, SafetensorsDType stored, std::function<Tensor()> produce);
   void set_metadata(std::map<std::string, std::string> metadata) { metadata_ = std::move(metadata); }
   // Bytes of the data area (sum of the stored tensor sizes).
   uint64_t data_bytes() const;
@@ -81,6 +85,8 @@ class SafetensorsWriter {
     std::string name;
     Tensor tensor;
     SafetensorsDType stored;
+    Shape shape;
+    std::function<Tensor()> produce;
   };
   std::vector<Item> ordered_items() const;
 

@@ -18,7 +18,8 @@ struct DTypeInfo {
   const char* name;
   size_t size;
 };
-constexpr DTypeInfo kTypes[] = {{SafetensorsDType::F8_E4M3, "F8_E4M3", 1}, {SafetensorsDType::F16, "F16", 2}, {SafetensorsDType::BF16, "BF16", 2},
+constexpr DTypeInfo kTypes[] = {{SafetensorsDType::F8_E4M3, "F8_E4M3", 1},
+                                {SafetensorsDType::F16, "F16", 2}, {SafetensorsDType::BF16, "BF16", 2},
                                 {SafetensorsDType::I32, "I32", 4}, {SafetensorsDType::F32, "F32", 4},
                                 {SafetensorsDType::F64, "F64", 8}, {SafetensorsDType::I64, "I64", 8}};
 

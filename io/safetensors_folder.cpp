@@ -92,8 +92,11 @@ std::vector<std::string> write_safetensors_folder(const std::string& folder, con
   uint64_t current_bytes = 0, total_bytes = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const SafetensorsTensor& t = tensors[i];
-    const SafetensorsDType stored = t.stored.value_or(safetensors_dtype_of(t.tensor.dtype()));
-    const uint64_t bytes = uint64_t(t.tensor.numel()) * safetensors_dtype_size(stored);
+    R1_CHECK(!t.produce || t.stored, "safetensors folder: tensor '", t.name,
+             "' is produced later and needs its stored type");
+    const SafetensorsDType stored = t.produce ? *t.stored : t.stored.value_or(safetensors_dtype_of(t.tensor.dtype()));
+    const int64_t numel = t.produce ? shape_numel(t.shape) : t.tensor.numel();
+    const uint64_t bytes = uint64_t(numel) * safetensors_dtype_size(stored);
     total_bytes += bytes;
     if (bytes > max_shard_bytes) {
       shards.push_back({i});
@@ -113,7 +116,11 @@ std::vector<std::string> write_safetensors_folder(const std::string& folder, con
   auto write_shard = [&](const std::vector<size_t>& members, const std::string& file_name,
                          const std::map<std::string, std::string>& file_metadata) {
     SafetensorsWriter writer;
-    for (size_t i : members) writer.add(tensors[i].name, tensors[i].tensor, tensors[i].stored);
+    for (size_t i : members) {
+      const SafetensorsTensor& t = tensors[i];
+      if (t.produce) writer.add(t.name, t.shape, *t.stored, t.produce);
+      else writer.add(t.name, t.tensor, t.stored);
+    }
     writer.set_metadata(file_metadata);
     const std::string path = (fs::path(folder) / file_name).string();
     writer.write(path);

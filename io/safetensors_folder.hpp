@@ -8,6 +8,7 @@
 // transformers requires.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,10 @@ struct SafetensorsTensor {
   std::string name;
   Tensor tensor;
   std::optional<SafetensorsDType> stored;  // default: the tensor's dtype
+  // Instead of `tensor`: its shape, `stored` (required) and a function making the host tensor when
+  // its shard is written, so a folder larger than memory is written one tensor at a time.
+  Shape shape = {};
+  std::function<Tensor()> produce = {};
 };
 
 // Writes `tensors` into `folder` (created if missing): model.safetensors when they fit in one shard,

@@ -42,7 +42,8 @@ void GqaAttention::split_norm_rope(Tensor& qkv, const Tensor& b_qkv, const Tenso
   const DType dt = qkv.dtype(), st = stat_dtype_for(dt);
   const Device dev = qkv.device();
   if (b_qkv.defined()) ops::bias_add(qkv, b_qkv);
-  Tensor q_pre = Tensor::empty({n, heads_, head_dim_}, dt, dev), k_pre = Tensor::empty({n, kv_heads_, head_dim_}, dt, dev);
+  Tensor q_pre = Tensor::empty({n, heads_, head_dim_}, dt, dev);
+  Tensor k_pre = Tensor::empty({n, kv_heads_, head_dim_}, dt, dev);
   Tensor qp = q_pre.view({n, qw}), kp = k_pre.view({n, kw}), vv = v.view({n, kw});
   ops::copy_columns(qkv, 0, qp, 0, qw, ops::Accumulate::no);
   ops::copy_columns(qkv, qw, kp, 0, kw, ops::Accumulate::no);

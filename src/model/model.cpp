@@ -18,6 +18,14 @@ Tensor host_i32(const std::vector<int32_t>& v) { return Tensor::from_vector(v, {
 }  // namespace
 
 Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard, TensorComm* ep)
+    : Model(config, dtype, device, shard, ep, true) {}
+
+std::vector<ParamInfo> Model::declared_parameters(const ModelConfig& config, ModelShard shard) {
+  Model declared(config, DType::f32, Device::host, shard, nullptr, false);
+  return declared.store_.params();
+}
+
+Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard, TensorComm* ep, bool allocate)
     : config_(config), shard_(shard), ep_(ep), dtype_(dtype), device_(device) {
   config_.validate("model config");
   const int64_t L = config_.num_hidden_layers, d = config_.hidden_size, V = config_.vocab_size;
@@ -53,7 +61,7 @@ Model::Model(const ModelConfig& config, DType dtype, Device device, ModelShard s
       mtp_.push_back(std::move(m));
     }
   }
-  store_.allocate(master_dtype_for(dtype), device, dtype);
+  if (allocate) store_.allocate(master_dtype_for(dtype), device, dtype);
 }
 
 Tensor Model::token_tensor(const std::vector<int32_t>& v) const {

@@ -69,7 +69,15 @@ class Model {
   // ep: the expert-parallel group's transport when the shard holds only some experts.
   Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard = {}, TensorComm* ep = nullptr);
   Model(const Model&) = delete;
+  // The parameters a Model of `config` and `shard` declares (names, shapes, order), without
+  // allocating them: what HF import/export enumerate, in memory independent of the model's size.
+  static std::vector<ParamInfo> declared_parameters(const ModelConfig& config, ModelShard shard = {});
   Model& operator=(const Model&) = delete;
+
+ private:
+  Model(const ModelConfig& config, DType dtype, Device device, ModelShard shard, TensorComm* ep, bool allocate);
+
+ public:
 
   const ModelConfig& config() const { return config_; }
   const ModelShard& shard() const { return shard_; }

@@ -10,9 +10,12 @@ namespace r1 {
 void RopeScalingConfig::visit(ConfigVisitor& v) {
   v.choice("type", type, {"none", "linear", "yarn", "llama3"}, "RoPE context-extension method");
   v.field("factor", factor, "scaling factor (positions / factor for linear; YaRN's s)", at_least(1.0));
-  v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN, llama3: pre-extension context", at_least(1));
-  v.field("low_freq_factor", low_freq_factor, "llama3: wavelengths above original / low_freq_factor are divided by factor", greater_than(0));
-  v.field("high_freq_factor", high_freq_factor, "llama3: wavelengths below original / high_freq_factor are kept", greater_than(0));
+  v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN, llama3: pre-extension context",
+          at_least(1));
+  v.field("low_freq_factor", low_freq_factor, "llama3: wavelengths above original / low_freq_factor are divided by factor",
+          greater_than(0));
+  v.field("high_freq_factor", high_freq_factor, "llama3: wavelengths below original / high_freq_factor are kept",
+          greater_than(0));
   v.field("beta_fast", beta_fast, "YaRN: high-frequency boundary (rotations)", greater_than(0));
   v.field("beta_slow", beta_slow, "YaRN: low-frequency boundary (rotations)", greater_than(0));
   v.field("mscale", mscale, "YaRN: magnitude scale of cos/sin", at_least(0));

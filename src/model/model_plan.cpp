@@ -152,7 +152,8 @@ SavedElements attention_saved(const ModelConfig& c, int64_t n) {
     const int64_t head_dim = c.gqa_head_dim(), kv_heads = c.num_key_value_heads;
     s += values(2 * n * heads * head_dim);     // q, attn
     s += values(2 * n * kv_heads * head_dim);  // k, v
-    if (c.has_qk_norm()) s += values(n * (heads + kv_heads) * head_dim) + stats(n * (heads + kv_heads));  // q_pre, k_pre, rstd
+    // Qwen3: q_pre, k_pre and their norms' rstd
+    if (c.has_qk_norm()) s += values(n * (heads + kv_heads) * head_dim) + stats(n * (heads + kv_heads));
   }
   s += stats(n * heads);  // lse
   return s;

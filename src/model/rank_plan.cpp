@@ -56,7 +56,9 @@ StageComm stage_comm(const ModelConfig& c, const GridLayout& grid, int64_t stage
   if (embedding_on_both_ends && (stage == 0 || stage == grid.pp - 1))
     out.embedding_sync = ring_allreduce_bytes(double(params.embedding.total) * double(p.grad), 2);
   const int64_t moe_layers = params.moe_layer_count + params.mtp_moe_layer_count;
-  out.router_load = ring_allreduce_bytes(double(moe_layers) * double(c.n_routed_experts) * 8.0, grid.dp);
+  // Loads for the balancing-bias update (none without the bias: Qwen3-MoE).
+  if (c.router_has_bias())
+    out.router_load = ring_allreduce_bytes(double(moe_layers) * double(c.n_routed_experts) * 8.0, grid.dp);
   // One direction of one MoE layer for one micro-batch: the T*K routed copies of a hidden row, of
   // which 1/ep (on average, balanced routing) go to experts on this rank.
   const double T = double(step.tokens_per_micro_batch), d = double(c.hidden_size);

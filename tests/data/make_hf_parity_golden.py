@@ -73,7 +73,8 @@ only the named models and merges them into golden.json, leaving the others' file
 last four were added, with transformers 5.25.0).
 
 Run from the repository root: python3 tests/data/make_hf_parity_golden.py [--check-only] [--add NAMES] [--r1 PATH]
-Needs: pip install torch transformers safetensors (CPU is enough)
+Needs: pip install torch transformers safetensors (CPU is enough); accelerate for the check of
+transformers' own FP8 dequantization (skipped, and said, without it)
 """
 import argparse
 import filecmp
@@ -353,7 +354,8 @@ def check_fp8_against_transformers_dequantize(folder, reference):
     same = [k for k in ours if not partial_rows(ours[k]) and torch.equal(ours[k], theirs[k])]
     differ = [k for k in ours if not partial_rows(ours[k]) and not torch.equal(ours[k], theirs[k])]
     partial = [k for k in ours if partial_rows(ours[k])]
-    print(f"FP8: transformers' CPU dequantization equals the golden's on all {len(same)} tensors without partial 128x128 blocks (FP8 and unquantized)"
+    print(f"FP8: transformers' CPU dequantization equals the golden's on all {len(same)} tensors without partial "
+          f"128x128 blocks (FP8 and unquantized)"
           f" (differs on {len(differ)}); {len(partial)} tensor(s) with partial blocks skipped: {partial}")
     return not differ and bool(same) and all(whole(ours[k]) for k in same)
 

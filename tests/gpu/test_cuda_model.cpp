@@ -76,6 +76,27 @@ ModelConfig dense_config() {
   return c;
 }
 
+// Qwen3: per-head q/k RMSNorms (through the rmsnorm kernels over [tokens x heads, head_dim] rows),
+// explicit head_dim, untied; Qwen3-MoE: the same attention with softmax-routed experts, no shared
+// experts and no router bias.
+ModelConfig qwen3_config(bool moe) {
+  ModelConfig c = dense_config();
+  c.architecture = moe ? "qwen3_moe" : "qwen3";
+  c.attention_bias = false;
+  c.tie_word_embeddings = false;
+  c.head_dim = 48;
+  if (moe) {
+    c.n_routed_experts = 8;
+    c.num_experts_per_tok = 8;  // every token to every expert: no discontinuous choice (see above)
+    c.moe_intermediate_size = 128;
+    c.scoring_func = "softmax";
+    c.n_shared_experts = 0;
+    c.n_group = c.topk_group = 1;
+  }
+  c.validate("qwen3_config");
+  return c;
+}
+
 TokenBatch batch_for(const ModelConfig& c, uint64_t seed) {
   TokenBatch b;
   CounterRng rng({seed, 1});
@@ -169,6 +190,10 @@ BOOST_AUTO_TEST_CASE(deepseek_v3_loss_and_gradients) { check_loss_and_gradients(
 BOOST_AUTO_TEST_CASE(deepseek_v3_top_k_routing) { check_loss_and_gradients(moe_config(), true); }
 
 BOOST_AUTO_TEST_CASE(qwen2_tied_loss_and_gradients) { check_loss_and_gradients(dense_config()); }
+
+BOOST_AUTO_TEST_CASE(qwen3_qk_norm_loss_and_gradients) { check_loss_and_gradients(qwen3_config(false)); }
+
+BOOST_AUTO_TEST_CASE(qwen3_moe_loss_and_gradients) { check_loss_and_gradients(qwen3_config(true)); }
 
 BOOST_AUTO_TEST_CASE(grpo_update_gradient) {
   ModelConfig c = all_experts_routed(moe_config());

@@ -86,7 +86,7 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
     st.skipped = true;
     st.lr = 0;
   }
-  if (model.local_moe_layers() > 0) {
+  if (model.local_moe_layers() > 0 && mc.router_has_bias()) {  // Qwen3-MoE routers have no balancing bias
     reduce_expert_load(ctx, load, model.local_moe_layers(), mc.n_routed_experts);
     model.update_router_bias(load);
   }
