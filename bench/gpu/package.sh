@@ -12,7 +12,7 @@ for exe in "$build/r1" "$build/tests/r1_gpu_tests"; do
 done
 # Libraries the GPU machine lacks (it has CUDA, NCCL, Open MPI, serial HDF5 1.10 under other names).
 for exe in "$out"/bin/*; do
-  ldd "$exe" | awk '/=> \// {print $3}' | grep -E 'hdf5|kokkos|yaml-cpp|libsz|libaec|openblas|boost_unit_test|pcre2|gfortran|quadmath' || true
+  ldd "$exe" | awk '/=> \// {print $3}' | grep -E 'hdf5|kokkos|yaml-cpp|libsz|libaec|openblas|boost_unit_test|pcre2|utf8proc|gfortran|quadmath' || true
 done | sort -u | while read -r lib; do cp -L "$lib" "$out/lib/"; done
 # One compressed archive keeps the transfer small (OpenBLAS alone is ~36 MB uncompressed); unpack on
 # the GPU machine with: mkdir -p /tmp/r1 && tar -xJf .carry/r1-gpu.tar.xz -C /tmp/r1
