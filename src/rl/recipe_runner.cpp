@@ -9,6 +9,7 @@
 #include "kernels/runtime.hpp"
 #include "rl/chat_template.hpp"
 #include "rl/hf_recipe.hpp"
+#include "rl/stage_times.hpp"
 #include "io/hf_rank_weights.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
@@ -205,7 +206,12 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     ctx.stage_index = int64_t(i);
     if (!ctx.resume) ctx.stage_state = nlohmann::json::object();
     log_info("== stage ", i + 1, "/", c.stages.size(), ": ", s.display_name(), " (", s.kind, ")");
-    std::vector<Example> data = stage_dataset(ctx, s);
+    PhaseClock::instance().reset();
+    std::vector<Example> data;
+    {
+      PhaseScope phase(Phase::data);
+      data = stage_dataset(ctx, s);
+    }
     if (s.kind == "pretrain" || s.kind == "sft") run_sft_stage(ctx, s, data);
     else if (s.kind == "grpo") run_grpo_stage(ctx, s, data);
     else if (s.kind == "eval") run_eval_stage(ctx, s, data);
@@ -214,6 +220,11 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     ctx.resume.reset();
     if (s.kind == "rejection_sample") ctx.previous_sft_path = ctx.stage_state.value("dataset", ctx.previous_sft_path);
     ctx.stage_state = nlohmann::json::object();
+    const PhaseTimes times = PhaseClock::instance().read();
+    write_stage_time(ctx.metrics, s.display_name(), s.kind, ctx.global_step, times);
+    log_info(s.display_name(), ": ", format_duration(times.total()), " (generation ", format_duration(times.of(Phase::generation)),
+             ", scoring ", format_duration(times.of(Phase::scoring)), ", update ", format_duration(times.of(Phase::update)),
+             ", checkpoints ", format_duration(times.of(Phase::checkpoint)), ")");
     // A checkpoint at every stage boundary: the next stage starts from here after a restart.
     save_run_checkpoint(ctx, StageProgress{int64_t(i) + 1, 0, DataCursor{}}, nullptr, nullptr);
     if (i + 1 < c.stages.size() && stop_requested(world)) {
@@ -229,6 +240,9 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     return RecipeResult{std::move(ctx.model), ctx.global_step};
   }
   if (!ctx.eval_results.empty()) log_info("\nevaluation:\n", format_eval_table(ctx.eval_results));
+  if (world.rank() == 0)
+    if (std::string times = format_stage_time_table(ctx.metrics_path); !times.empty())
+      log_info("\nwall time per stage (seconds; rank 0):\n", times);
   log_info("recipe finished: ", c.stages.size(), " stages, ", ctx.global_step, " optimizer steps; metrics in ",
            ctx.metrics_path);
   return RecipeResult{std::move(ctx.model), ctx.global_step};

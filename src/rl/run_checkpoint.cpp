@@ -9,6 +9,7 @@
 #include "io/model_tensors.hpp"
 #include "rl/model_copy.hpp"
 #include "rl/stop_signal.hpp"
+#include "rl/phase_clock.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,6 +46,7 @@ int64_t file_size_or_zero(const std::string& path) {
 }  // namespace
 
 void save_run_checkpoint(RunContext& ctx, const StageProgress& progress, const Optimizer* opt, const Model* reference) {
+  PhaseScope phase(Phase::checkpoint);
   const std::string dir = checkpoint_dir(ctx.config);
   if (ctx.world.rank() == 0) fs::create_directories(dir);
   ctx.world.barrier();

@@ -11,6 +11,7 @@
 #include "core/rng.hpp"
 #include "kernels/ops.hpp"
 #include "rl/rollout/decode_graphs.hpp"
+#include "rl/phase_clock.hpp"
 
 namespace r1 {
 
@@ -49,6 +50,7 @@ bool ends_with_stop(const Tokenizer& tok, const std::vector<int32_t>& generated,
 
 std::vector<Rollout> RolloutEngine::generate(const std::vector<RolloutRequest>& requests, const SamplingConfig& sampling,
                                              uint64_t seed, int64_t step, RolloutStats* stats) const {
+  PhaseScope phase(Phase::generation);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Rollout> out(requests.size());
   // See the expert-group agreement below: with expert parallelism a replica without requests still

@@ -3,12 +3,14 @@
 
 #include "rl/rewards/answer_extraction.hpp"
 #include "rl/rewards/math_equivalence.hpp"
+#include "rl/phase_clock.hpp"
 
 namespace r1 {
 
 ScoredRollout score_rollout(const Tokenizer& tok, const Example& prompt, const Rollout& rollout,
                             const rewards::WeightedRewards* weighted, const std::string& language,
                             int64_t max_new_tokens) {
+  PhaseScope phase(Phase::scoring);
   ScoredRollout s;
   std::vector<int32_t> body = rollout.tokens;
   if (rollout.stop == StopReason::end_of_sequence && !body.empty()) body.pop_back();

@@ -17,6 +17,7 @@
 #include "rl/pipeline_schedule.hpp"
 #include "rl/rollout/rollout_scoring.hpp"
 #include "rl/run_checkpoint.hpp"
+#include "rl/phase_clock.hpp"
 
 namespace r1 {
 
@@ -77,6 +78,7 @@ void completion_logp(const Model& model, const ParallelGrid& grid, std::vector<T
 static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt, const Model* reference,
                       const rewards::WeightedRewards& weighted, const std::vector<const Example*>& global_prompts,
                       uint64_t stream_seed, int64_t step, nlohmann::json& record) {
+  PhaseScope phase(Phase::update);  // the generation and scoring inside count as theirs
   Model& model = *ctx.model;
   const GrpoConfig& g = stage.grpo;
   const double logit_scale = g.sampling.temperature > 0 ? 1.0 / g.sampling.temperature : 1.0;

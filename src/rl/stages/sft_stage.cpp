@@ -12,6 +12,7 @@
 #include "rl/grad_sync.hpp"
 #include "rl/pipeline_schedule.hpp"
 #include "rl/run_checkpoint.hpp"
+#include "rl/phase_clock.hpp"
 
 namespace r1 {
 
@@ -31,6 +32,7 @@ Tensor filled(int64_t n, double value, DType dtype, Device device) {
 
 SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
                       const std::vector<const Example*>& global_batch, LossOn loss_on) {
+  PhaseScope phase(Phase::update);
   Model& model = *ctx.model;
   const ModelConfig& mc = model.config();
   const int64_t depths = mc.mtp_loss_weight > 0 ? mc.num_nextn_predict_layers : 0;
