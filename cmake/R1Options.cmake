@@ -2,7 +2,10 @@
 # CUDA must be configured (architectures, standard, runtime) before any target is created.
 add_library(r1_flags INTERFACE)
 target_compile_options(r1_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare>)
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare>
+  # No errno from sqrt and friends (r1 never reads it): lets the elementwise host kernels (AdamW's
+  # sqrt) vectorize. Results are the same bits: IEEE sqrt is correctly rounded either way.
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-math-errno>)
 
 if(R1_SANITIZE)
   target_compile_options(r1_flags INTERFACE

@@ -77,29 +77,27 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
     const T* pk = k_cache.data<T>();
     const T* pv = shared_values ? pk : v_cache.data<T>();
     T* po = out.data<T>();
-    parallel_for("attention_cached", n * hq, [=](int64_t item) {
-      const int64_t row = item / hq, h = item % hq, g = h / group, len = int64_t(pos[row]) + 1;
-      const T* qrow = pq + (row * hq + h) * dk;
-      std::vector<double> p(static_cast<size_t>(len));
-      double mx = -INFINITY;
-      for (int64_t j = 0; j < len; ++j) {
-        const T* krow = pk + ((int64_t(slot[row]) * capacity + j) * hkv + g) * dk;
-        double s = 0;
-        for (int64_t c = 0; c < dk; ++c) s += double(qrow[c]) * double(krow[c]);
-        p[size_t(j)] = s * scale;
-        mx = std::max(mx, p[size_t(j)]);
+    // One work item per (row, kv head): the group's query heads against the slot's cached prefix,
+    // scores and the weighted sum of values as two BLAS GEMMs ([group, Dk] x [Dk, len] and
+    // [group, len] x [len, Dv]) like the training forward, the softmax in float64 between them.
+    parallel_for("attention_cached", n * hkv, [=](int64_t item) {
+      const int64_t row = item / hkv, g = item % hkv, len = int64_t(pos[row]) + 1;
+      const T* q_g = pq + (row * hq + g * group) * dk;                    // [group, dk], ld dk
+      const T* k_g = pk + (int64_t(slot[row]) * capacity * hkv + g) * dk;  // [len, dk], ld hkv * dk
+      const T* v_g = pv + (int64_t(slot[row]) * capacity * hkv + g) * v_stride;  // [len, dv], ld hkv * v_stride
+      std::vector<T> p(static_cast<size_t>(group * len));
+      std::vector<double> e(static_cast<size_t>(len));
+      blas_gemm(false, true, group, len, dk, 1.0, q_g, dk, k_g, hkv * dk, 0.0, p.data(), len);
+      for (int64_t h = 0; h < group; ++h) {
+        T* ph = p.data() + h * len;
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < len; ++j) mx = std::max(mx, double(ph[j]) * scale);
+        double total = 0;
+        for (int64_t j = 0; j < len; ++j) total += (e[size_t(j)] = std::exp(double(ph[j]) * scale - mx));
+        for (int64_t j = 0; j < len; ++j) ph[j] = T(e[size_t(j)] / total);
       }
-      double total = 0;
-      for (double& x : p) total += (x = std::exp(x - mx));
-      T* orow = po + (row * hq + h) * dv;
-      for (int64_t c = 0; c < dv; ++c) orow[c] = T(0);
-      std::vector<double> acc(static_cast<size_t>(dv), 0.0);
-      for (int64_t j = 0; j < len; ++j) {
-        const T* vrow = pv + ((int64_t(slot[row]) * capacity + j) * hkv + g) * v_stride;
-        double w = p[size_t(j)] / total;
-        for (int64_t c = 0; c < dv; ++c) acc[size_t(c)] += w * double(vrow[c]);
-      }
-      for (int64_t c = 0; c < dv; ++c) orow[c] = T(acc[size_t(c)]);
+      blas_gemm(false, false, group, dv, len, 1.0, p.data(), len, v_g, hkv * v_stride, 0.0,
+                po + (row * hq + g * group) * dv, dv);
     });
   });
 }

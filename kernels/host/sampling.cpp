@@ -3,7 +3,6 @@
 // over the fixed-point masses of sampling_mass.hpp.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <vector>
 
 #include "kernels/host/host_common.hpp"
@@ -33,42 +32,58 @@ void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& 
         out[r] = int32_t(best);
         return;
       }
-      std::vector<int32_t> order(static_cast<size_t>(vocab));
-      std::iota(order.begin(), order.end(), 0);
+      // Fixed-point masses (sampling_mass.hpp): the CUDA sampler draws the same token. Tokens are
+      // visited in sorted order (descending logit, ties by ascending id) only as far as the nucleus
+      // and the draw need: a heap yields them one at a time instead of sorting the vocabulary.
+      int64_t best = 0;
+      for (int64_t v = 1; v < vocab; ++v)
+        if (row[v] > row[best]) best = v;
+      const double mx = double(row[best]) / p.temperature;
       auto higher = [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); };
-      int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
-      std::partial_sort(order.begin(), order.begin() + keep, order.end(), higher);
-      // Fixed-point masses (sampling_mass.hpp): the CUDA sampler draws the same token.
-      const double mx = double(row[order[0]]) / p.temperature;
-      std::vector<uint64_t> mass(static_cast<size_t>(keep));
-      uint64_t total = 0;
-      for (int64_t i = 0; i < keep; ++i) total += (mass[size_t(i)] = sample_mass(double(row[order[size_t(i)]]) / p.temperature - mx));
+      auto lower = [&](int32_t a, int32_t b) { return higher(b, a); };  // heap top = highest
+      std::vector<int32_t> heap(static_cast<size_t>(vocab));
+      for (int64_t v = 0; v < vocab; ++v) heap[size_t(v)] = int32_t(v);
+      std::vector<int32_t> order;  // the sorted prefix visited so far
+      std::vector<uint64_t> mass;  // masses of `order`
+      auto next = [&] {  // appends the next token in sorted order
+        std::pop_heap(heap.begin(), heap.end(), lower);
+        order.push_back(heap.back());
+        heap.pop_back();
+        mass.push_back(sample_mass(double(row[order.back()]) / p.temperature - mx));
+      };
+      uint64_t total = 0;  // over the top-k (or the whole vocabulary)
+      const int64_t keep = p.top_k > 0 ? std::min<int64_t>(p.top_k, vocab) : vocab;
+      if (keep < vocab) {
+        std::make_heap(heap.begin(), heap.end(), lower);
+        while (int64_t(order.size()) < keep) next();
+        for (uint64_t w : mass) total += w;
+      } else {
+        for (int64_t v = 0; v < vocab; ++v) {
+          const double x = double(row[v]) / p.temperature - mx;
+          if (x > -32) total += sample_mass(x);  // exp(-32) * 2^44 < 0.5 rounds to no mass
+        }
+        std::make_heap(heap.begin(), heap.end(), lower);
+      }
+      // Walks the sorted prefix to the first token whose cumulative mass reaches `target` (<= the
+      // mass of the first `limit` tokens); returns its index.
+      auto reach = [&](uint64_t target, int64_t limit) {
+        uint64_t cum = 0;
+        for (int64_t i = 0; i < limit; ++i) {
+          if (i == int64_t(order.size())) next();
+          cum += mass[size_t(i)];
+          if (cum >= target) return i;
+        }
+        return limit - 1;
+      };
       // Nucleus: the shortest prefix whose mass reaches top_p of the total.
       int64_t nucleus = keep;
       uint64_t kept = total;
       if (p.top_p < 1) {
-        const uint64_t target = nucleus_target(total, p.top_p);
-        uint64_t cum = 0;
-        for (int64_t i = 0; i < keep; ++i) {
-          cum += mass[size_t(i)];
-          if (cum >= target) {
-            nucleus = i + 1;
-            kept = cum;
-            break;
-          }
-        }
+        nucleus = reach(nucleus_target(total, p.top_p), keep) + 1;
+        kept = 0;
+        for (int64_t i = 0; i < nucleus; ++i) kept += mass[size_t(i)];
       }
-      const uint64_t target = pick_target(kept, u[r]);
-      uint64_t cum = 0;
-      int32_t chosen = order[size_t(nucleus - 1)];
-      for (int64_t i = 0; i < nucleus; ++i) {
-        cum += mass[size_t(i)];
-        if (cum >= target) {
-          chosen = order[size_t(i)];
-          break;
-        }
-      }
-      out[r] = chosen;
+      out[r] = order[size_t(reach(pick_target(kept, u[r]), nucleus))];
     });
   });
 }
