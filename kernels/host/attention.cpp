@@ -169,9 +169,7 @@ void backward_impl(const AttentionShape& sh, const T* q, const T* k, const T* v,
           const T row_lse = lse_h[i * hq];
           const T* o_row = out_h + i * ldo;
           const T* do_row = dout_h + i * ldo;
-          double dot = 0;  // D_i = rowsum(dO * O)
-          for (int64_t c = 0; c < vdim; ++c) dot += double(do_row[c]) * double(o_row[c]);
-          const T d_i = T(dot);
+          const T d_i = T(sum4(0, vdim, [&](int64_t c) { return double(do_row[c]) * double(o_row[c]); }));  // rowsum(dO * O)
           T* p_row = p + r * keys;
           T* ds_row = ds + r * keys;
           for (int64_t j = 0; j < visible; ++j) {

@@ -72,19 +72,7 @@ static double blocked_sum(const T* p, int64_t n, F term) {
   std::vector<double> partial(size_t(std::max<int64_t>(blocks, 1)), 0.0);
   double* pp = partial.data();
   parallel_for("blocked_sum", blocks, [=](int64_t b) {
-    // Four interleaved partial sums, added in a fixed order: one chain of dependent additions was
-    // bound by the adder's latency.
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    const int64_t end = std::min(n, (b + 1) * kBlock);
-    int64_t i = b * kBlock;
-    for (; i + 4 <= end; i += 4) {
-      s0 += term(double(p[i]));
-      s1 += term(double(p[i + 1]));
-      s2 += term(double(p[i + 2]));
-      s3 += term(double(p[i + 3]));
-    }
-    for (; i < end; ++i) s0 += term(double(p[i]));
-    pp[b] = (s0 + s1) + (s2 + s3);
+    pp[b] = sum4(b * kBlock, std::min(n, (b + 1) * kBlock), [&](int64_t i) { return term(double(p[i])); });
   });
   double total = 0;
   for (double s : partial) total += s;

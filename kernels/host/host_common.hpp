@@ -45,6 +45,23 @@ inline void check_host(const char* op, const Tensor& t) {
   R1_CHECK(t.is_host(), op, ": host kernel given ", t.describe());
 }
 
+// sum over j in [begin, end) of term(j) in float64, over four interleaved partial sums added in a
+// fixed order ((s0 + s1) + (s2 + s3)): one chain of dependent additions runs at the adder's latency,
+// which bound the row reductions of norms, attention and the gradient norm.
+template <class F>
+inline double sum4(int64_t begin, int64_t end, const F& term) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t j = begin;
+  for (; j + 4 <= end; j += 4) {
+    s0 += term(j);
+    s1 += term(j + 1);
+    s2 += term(j + 2);
+    s3 += term(j + 3);
+  }
+  for (; j < end; ++j) s0 += term(j);
+  return (s0 + s1) + (s2 + s3);
+}
+
 inline CBLAS_TRANSPOSE cblas_trans(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 // Row-major C[m, n] = alpha * op(A) op(B) + beta * C.

@@ -33,8 +33,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& w, double eps, Tensor& y, Te
     T *py = y.data<T>(), *pr = rstd.data<T>();
     parallel_for("rmsnorm_forward", rows, [=](int64_t r) {
       const T* xr = px + r * d;
-      double ss = 0;
-      for (int64_t j = 0; j < d; ++j) ss += double(xr[j]) * double(xr[j]);
+      const double ss = sum4(0, d, [&](int64_t j) { return double(xr[j]) * double(xr[j]); });
       double inv = 1.0 / std::sqrt(ss / double(std::max<int64_t>(d, 1)) + eps);
       pr[r] = T(inv);
       T* yr = py + r * d;
@@ -65,8 +64,7 @@ void rmsnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const 
     parallel_for("rmsnorm_backward_dx", rows, [=](int64_t r) {
       const T *xr = px + r * d, *dyr = pdy + r * d;
       double inv = double(pr[r]);
-      double dot = 0;  // sum_j dy_j w_j x_j
-      for (int64_t j = 0; j < d; ++j) dot += double(dyr[j]) * double(pw[j]) * double(xr[j]);
+      const double dot = sum4(0, d, [&](int64_t j) { return double(dyr[j]) * double(pw[j]) * double(xr[j]); });  // sum_j dy_j w_j x_j
       double coef = inv * inv * dot / double(d);
       T* dxr = pdx + r * d;
       for (int64_t j = 0; j < d; ++j) dxr[j] = T(inv * (double(pw[j]) * double(dyr[j]) - double(xr[j]) * coef));
