@@ -5,15 +5,18 @@
 # metrics can be compared with new ones in one sitting; a build that writes "stage_time" records also
 # prints its own split (generation, scoring, update, checkpoint, data, other).
 #
-# usage: bench/host_recipe.sh [--commit REV] [--ranks N] [OUT_DIR]
-#   --commit REV  build REV in a temporary git worktree (cpu preset) and time that instead of build/cpu
+# usage: bench/host_recipe.sh [--commit REV] [--config FILE] [--ranks N] [OUT_DIR]
+#   --commit REV   build REV in a temporary git worktree (cpu preset) and time that instead of build/cpu
+#   --config FILE  run this recipe file instead of the build's built-in tiny-r1 (e.g. today's
+#                  configs/tiny-r1.yaml with an old build: the same work on old code)
 #   OUT_DIR       where the run folder and the timestamped log go (default: a new folder under /tmp)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-commit="" ranks=2 out=""
+commit="" config="" ranks=2 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --commit) commit="$2"; shift 2 ;;
+    --config) config=$(realpath "$2"); shift 2 ;;
     --ranks) ranks="$2"; shift 2 ;;
     *) out="$1"; shift ;;
   esac
@@ -27,12 +30,14 @@ if [ -n "$commit" ]; then
   trap 'git -C "$root" worktree remove --force "$src" >/dev/null 2>&1 || true' EXIT
 fi
 echo "host_recipe: building $( [ -n "$commit" ] && echo "$commit" || git -C "$root" rev-parse --short HEAD) in $src/build/cpu"
-(cd "$src" && cmake --preset cpu >/dev/null && cmake --build --preset cpu --target r1 >/dev/null)
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+(cd "$src" && cmake --preset cpu "${launcher[@]}" >/dev/null && cmake --build --preset cpu --target r1 >/dev/null)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
 log="$out/run.log"
-echo "host_recipe: mpirun -np $ranks build/cpu/r1 run run_dir=$out/run  (log: $log)"
+echo "host_recipe: mpirun -np $ranks build/cpu/r1 run ${config:+$config }run_dir=$out/run  (log: $log)"
 start=$(date +%s.%N)
-(cd "$src" && mpirun -np "$ranks" build/cpu/r1 run run_dir="$out/run" 2>&1) |
+(cd "$src" && mpirun -np "$ranks" build/cpu/r1 run ${config:+"$config"} run_dir="$out/run" 2>&1) |
   while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$log"
 end=$(date +%s.%N)
 awk -v start="$start" -v end="$end" '
