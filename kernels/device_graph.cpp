@@ -1,8 +1,7 @@
 // DeviceGraph over the CUDA backend's graph recording; a plain call of the body elsewhere.
 #include "kernels/device_graph.hpp"
 
-#include <cstdlib>
-#include <string>
+#include "core/runtime_settings.hpp"
 
 #ifdef R1_WITH_CUDA
 #include "kernels/cuda/cuda_ops.hpp"
@@ -20,8 +19,7 @@ DeviceGraph::~DeviceGraph() {
 
 bool DeviceGraph::enabled(Device device) {
   if (device != Device::cuda) return false;
-  const char* env = std::getenv("R1_CUDA_GRAPHS");
-  return !(env && std::string(env) == "0");
+  return runtime_settings().cuda_graphs;
 }
 
 void DeviceGraph::run(const std::function<void()>& body) {

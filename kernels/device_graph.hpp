@@ -5,7 +5,7 @@
 // updates them between runs), and it never waits for the device or copies host memory (the CUDA
 // backend reports that as an error while recording). Device memory the body frees while it is
 // recorded stays reserved for the graph until the graph is destroyed. On the host, or with
-// R1_CUDA_GRAPHS=0 in the environment, run() calls the body every time.
+// runtime.cuda_graphs: false (R1_CUDA_GRAPHS=0), run() calls the body every time.
 #pragma once
 #include <functional>
 
@@ -28,7 +28,7 @@ class DeviceGraph {
   void run(const std::function<void()>& body);
   bool recorded() const { return graph_ != nullptr; }
 
-  // Whether graphs are used on `device` (CUDA, unless R1_CUDA_GRAPHS=0).
+  // Whether graphs are used on `device` (CUDA, unless runtime.cuda_graphs is off).
   static bool enabled(Device device);
 
  private:

@@ -21,7 +21,7 @@ class ComputeRuntime {
   static int64_t device_peak_bytes();
   static void reset_device_peak();
   static void synchronize_device();
-  // Per-op GPU times (R1_PROFILE_OPS=1): the report of the window since the last call or reset,
+  // Per-op GPU times (runtime.profile_ops, R1_PROFILE_OPS=1): the report of the window since the last call or reset,
   // empty when profiling is off or without CUDA.
   static std::string device_op_profile();
   static void reset_device_op_profile();

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/runtime_settings.hpp"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_wgmma.cuh"
 
@@ -265,12 +266,11 @@ __global__ void __launch_bounds__(kBlockThreads, kBlocksPerSm)
 }
 
 // Whether this build and device run the wgmma kernels: sm_90a code compiled in (R1_CUDA_SM90A), a
-// compute capability 9.0 device, and not switched off with R1_CUDA_WGMMA=0 (to compare with cuBLAS).
+// compute capability 9.0 device, and not switched off with runtime.cuda_wgmma: false (R1_CUDA_WGMMA=0) (to compare with cuBLAS).
 bool wgmma_usable() {
 #if defined(R1_CUDA_SM90A)
   static const bool usable = [] {
-    const char* env = std::getenv("R1_CUDA_WGMMA");
-    if (env != nullptr && std::string(env) == "0") return false;
+    if (!runtime_settings().cuda_wgmma) return false;
     int device = 0, major = 0, minor = 0;
     CUDA_CHECK(cudaGetDevice(&device));
     CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));

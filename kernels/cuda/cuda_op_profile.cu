@@ -1,5 +1,5 @@
 // Per-op GPU time, for finding where a training or decode step spends its time: with
-// R1_PROFILE_OPS=1 in the environment, every dispatched CUDA op is bracketed by a pair of CUDA
+// runtime.profile_ops (R1_PROFILE_OPS=1), every dispatched CUDA op is bracketed by a pair of CUDA
 // events on the one stream, and op_profile_report() sums the elapsed times per op name (plus the
 // span from the first to the last event, so idle gaps between ops show up as the difference).
 // Scopes opened inside an op (phases of one kernel file) are listed apart, marked "(inside)".
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/runtime_settings.hpp"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
@@ -38,8 +39,7 @@ struct Profiler {
   int64_t replays = 0;
 
   Profiler() {
-    const char* env = std::getenv("R1_PROFILE_OPS");
-    enabled = env && std::string(env) == "1";
+    enabled = runtime_settings().profile_ops;
   }
   cudaEvent_t event() {
     if (!spare.empty()) {

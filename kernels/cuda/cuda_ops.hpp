@@ -25,7 +25,7 @@ struct MemoryStats {
 MemoryStats memory_stats();
 void reset_memory_peak();
 
-// Per-op GPU timing (cuda_op_profile.cu), on when R1_PROFILE_OPS=1: the dispatcher brackets every
+// Per-op GPU timing (cuda_op_profile.cu), on with runtime.profile_ops (R1_PROFILE_OPS=1): the dispatcher brackets every
 // CUDA op with an OpProfileScope; op_profile_report() returns the per-op totals since the last
 // report or reset (empty when off) and starts a new window.
 bool op_profiling();

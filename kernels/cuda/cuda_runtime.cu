@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/runtime_settings.hpp"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_ops.hpp"
 
@@ -50,13 +51,12 @@ const RuntimeState& ready_state() {
 
 // Size-binned free lists: a freed block goes to the list of its rounded size and is handed out again
 // for any request of that rounded size. Blocks are returned to CUDA only when an allocation fails.
-// With R1_CUDA_EXACT_ALLOC=1 in the environment every tensor gets its own exact-size cudaMalloc and
+// With runtime.cuda_exact_alloc (R1_CUDA_EXACT_ALLOC=1) every tensor gets its own exact-size cudaMalloc and
 // is freed at once, so compute-sanitizer's memcheck sees every out-of-bounds access.
 class CachingAllocator {
  public:
   CachingAllocator() {
-    const char* exact = std::getenv("R1_CUDA_EXACT_ALLOC");
-    exact_ = exact && std::string(exact) == "1";
+    exact_ = runtime_settings().cuda_exact_alloc;
   }
 
   static size_t rounded_size(size_t bytes) {

@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 #include "cli/config_loading.hpp"
 #include "core/log.hpp"
+#include "core/runtime_settings.hpp"
 #include "kernels/runtime.hpp"
 
 namespace r1::cli {
@@ -19,6 +20,7 @@ int run_command(const Args& a, const Comm& world) {
   ComputeRuntime runtime(argc, nullptr, int(in.config.threads));
   log_info("r1 ", R1_VERSION, " run ", in.config_file, " on ", world.size(), " rank", world.size() > 1 ? "s" : "");
   log_line("---- resolved config ----\n" + in.resolved_yaml + "-------------------------");
+  log_info("runtime: ", describe(runtime_settings()));
   run_recipe(in, world);
   return 0;
 }

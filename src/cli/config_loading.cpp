@@ -5,6 +5,7 @@
 
 #include "cli/embedded_configs.hpp"
 #include "core/config_yaml.hpp"
+#include "core/runtime_settings.hpp"
 #include "rl/hf_recipe.hpp"
 
 namespace r1::cli {
@@ -32,7 +33,10 @@ RecipeInputs load_recipe(const std::string& source, const std::vector<std::strin
   read_config(src, in.config);
   resolve_hf_models(in.config, src.file);  // model.from_hf: the architecture from the folder's config.json
   in.config.validate(src.file);
-  in.resolved_yaml = write_config(in.config);
+  const std::vector<std::string> from_environment = apply_environment_overrides(in.config.runtime);
+  set_runtime_settings(in.config.runtime);
+  for (const std::string& line : from_environment) in.resolved_yaml += "# " + line + "\n";
+  in.resolved_yaml += write_config(in.config);
   return in;
 }
 

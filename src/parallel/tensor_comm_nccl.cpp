@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/log.hpp"
+#include "core/runtime_settings.hpp"
 #include "kernels/cuda/cuda_ops.hpp"
 #include "parallel/mpi_check.hpp"
 #include "parallel/tensor_comm.hpp"
@@ -99,13 +100,10 @@ class NcclTensorComm final : public TensorComm {
 }  // namespace
 
 std::unique_ptr<TensorComm> make_tensor_comm(const Comm& comm, Device device) {
-  // R1_TENSOR_TRANSPORT=mpi stages device tensors through host memory and MPI instead of NCCL: for
-  // several ranks sharing one GPU (NCCL refuses that) or a site whose NCCL does not work.
-  const char* transport = std::getenv("R1_TENSOR_TRANSPORT");
-  const std::string choice = transport ? transport : "";
-  if (!choice.empty() && choice != "mpi" && choice != "nccl")
-    throw InputError("R1_TENSOR_TRANSPORT: '" + choice + "' is not one of: mpi, nccl");
-  if (device == Device::cuda && choice != "mpi") return std::make_unique<NcclTensorComm>(comm);
+  // runtime.tensor_transport: mpi stages device tensors through host memory and MPI instead of NCCL:
+  // for several ranks sharing one GPU (NCCL refuses that) or a site whose NCCL does not work.
+  if (device == Device::cuda && runtime_settings().tensor_transport != TensorTransport::mpi)
+    return std::make_unique<NcclTensorComm>(comm);
   return make_mpi_tensor_comm(comm);
 }
 

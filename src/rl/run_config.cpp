@@ -134,6 +134,7 @@ void RunConfig::visit(ConfigVisitor& v) {
   section(v, "init", init, "starting weights");
   section(v, "parallel", parallel, "rank layout");
   section(v, "checkpoint", checkpoint, "checkpoints and restart");
+  section(v, "runtime", runtime, "kernel and transport switches (each overridable by its R1_* environment variable)");
   list(v, "stages", stages, "recipe stages, run in order");
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config_visitor.hpp"
+#include "core/runtime_settings.hpp"
 #include "model/model_config.hpp"
 #include "rl/rewards/reward.hpp"
 #include "rl/rollout/sampling_config.hpp"
@@ -161,6 +162,7 @@ struct RunConfig {
   InitConfig init;
   ParallelConfig parallel;
   CheckpointConfig checkpoint;
+  RuntimeSettings runtime;  // kernel and transport switches (core/runtime_settings.hpp)
   std::vector<StageConfig> stages;
   void visit(ConfigVisitor& v);
   // Cross-field rules (stage sizes, model); throws InputError naming `file` and the key.

@@ -15,6 +15,7 @@
 
 #include "common/test_support.hpp"
 #include "core/rng.hpp"
+#include "core/runtime_settings.hpp"
 #include "gpu/cuda_test_support.hpp"
 #include "io/tokenizer.hpp"
 #include "model/model.hpp"
@@ -270,7 +271,7 @@ BOOST_AUTO_TEST_CASE(cached_decoding_matches_host) {
 
 BOOST_AUTO_TEST_CASE(recorded_decoding_steps_match_direct_ones) {
   // The rollout engine with decoding steps recorded as CUDA graphs draws the same bits as with the
-  // ops launched one by one (R1_CUDA_GRAPHS=0): 6 prompts of different lengths on 4 slots, so the
+  // ops launched one by one (runtime.cuda_graphs off): 6 prompts of different lengths on 4 slots, so the
   // recorded row count changes (4, then 2) and the recordings are replayed with new rows each step.
   for (bool mla : {false, true}) {
     ModelConfig c = mla ? moe_config() : dense_config();
@@ -296,9 +297,16 @@ BOOST_AUTO_TEST_CASE(recorded_decoding_steps_match_direct_ones) {
     sc.ignore_eos = true;
     RolloutEngine engine(model, tok);
     BOOST_REQUIRE(model.cached_forward_recordable());
-    setenv("R1_CUDA_GRAPHS", "0", 1);
+    struct Restore {  // the process's settings again when the case ends
+      RuntimeSettings saved = runtime_settings();
+      ~Restore() { set_runtime_settings(saved); }
+    } restore;
+    RuntimeSettings graphs = restore.saved;
+    graphs.cuda_graphs = false;
+    set_runtime_settings(graphs);
     const std::vector<Rollout> direct = engine.generate(requests, sc, 9, 1);
-    unsetenv("R1_CUDA_GRAPHS");
+    graphs.cuda_graphs = true;
+    set_runtime_settings(graphs);
     const std::vector<Rollout> recorded = engine.generate(requests, sc, 9, 1);
     const std::vector<Rollout> again = engine.generate(requests, sc, 9, 1);
     for (size_t i = 0; i < requests.size(); ++i) {
