@@ -112,7 +112,8 @@ double synchronize_gradients(RunContext& ctx, Model& model) {
   if (shared_embedding && !model.shard().has_embedding) dense_sq -= ops::sum_squares(store.grad(embed));
   double expert_sq = ctx.grid->ep().allreduce(local_expert_sq);
   double total = grid.pipeline().allreduce(dense_sq + expert_sq);
-  return std::sqrt(std::max(0.0, total));
+  // NaN must come out as NaN (std::max(0.0, NaN) is 0.0: the non-finite policy never saw it).
+  return std::isnan(total) ? total : std::sqrt(std::max(0.0, total));
 }
 
 void reduce_expert_load(RunContext& ctx, std::vector<std::vector<int64_t>>& load, int64_t layers, int64_t experts) {

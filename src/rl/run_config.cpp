@@ -15,6 +15,8 @@ void OptimConfig::visit(ConfigVisitor& v) {
   v.field("beta2", beta2, "AdamW beta2", between(0, 0.999999));
   v.field("eps", eps, "AdamW epsilon", greater_than(0));
   v.field("grad_clip", grad_clip, "max global gradient norm (0 = off)", at_least(0));
+  v.field("max_nonfinite_steps", max_nonfinite_steps,
+          "updates in a row with a non-finite gradient (skipped, counted) before the run stops", at_least(1));
 }
 
 void DataConfig::visit(ConfigVisitor& v) {

@@ -23,6 +23,7 @@ struct OptimConfig {
   double weight_decay = 0.1;
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
   double grad_clip = 1.0;         // max global gradient norm (0 = off)
+  int64_t max_nonfinite_steps = 5;  // updates in a row with a non-finite gradient before the run stops
   void visit(ConfigVisitor& v);
 };
 

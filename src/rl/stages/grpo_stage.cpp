@@ -10,7 +10,6 @@
 #include "kernels/ops.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/data/token_batch_builder.hpp"
-#include "rl/grad_sync.hpp"
 #include "rl/grpo/advantages.hpp"
 #include "rl/grpo/grpo_loss.hpp"
 #include "rl/model_copy.hpp"
@@ -18,6 +17,7 @@
 #include "rl/rollout/rollout_scoring.hpp"
 #include "rl/run_checkpoint.hpp"
 #include "rl/phase_clock.hpp"
+#include "rl/update_step.hpp"
 
 namespace r1 {
 
@@ -77,7 +77,7 @@ void completion_logp(const Model& model, const ParallelGrid& grid, std::vector<T
 
 static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt, const Model* reference,
                       const rewards::WeightedRewards& weighted, const std::vector<const Example*>& global_prompts,
-                      uint64_t stream_seed, int64_t step, nlohmann::json& record) {
+                      uint64_t stream_seed, int64_t step, NonFiniteGuard& nonfinite, nlohmann::json& record) {
   PhaseScope phase(Phase::update);  // the generation and scoring inside count as theirs
   Model& model = *ctx.model;
   const GrpoConfig& g = stage.grpo;
@@ -145,9 +145,9 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
   if (reference) completion_logp(*reference, *ctx.grid, samples, stage.micro_batch_size, logit_scale, true);
 
   // 6. mu passes over the rollout batch, each split into mini-batches; one optimizer step each.
-  std::vector<double> update_sums(6, 0.0);  // [loss, kl, clipped low, clipped high, entropy, tokens]
+  std::vector<double> update_sums(7, 0.0);  // [loss, kl, clipped low, clipped high, entropy, tokens, aux]
   double grad_norm = 0, lr = 0;
-  int64_t updates = 0;
+  int64_t updates = 0, skipped = 0;
   for (int64_t pass = 0; pass < g.mu; ++pass) {
     for (int64_t mb = 0; mb < g.mini_batches; ++mb) {
       size_t b0 = samples.size() * size_t(mb) / size_t(g.mini_batches), b1 = samples.size() * size_t(mb + 1) / size_t(g.mini_batches);
@@ -155,7 +155,6 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
       std::vector<int64_t> counts = {int64_t(b1 - b0), 0};
       for (size_t i = b0; i < b1; ++i) counts[1] += int64_t(samples[i].seq.response.size());
       ctx.dp.allreduce(counts);
-      model.params().zero_grads();
       std::vector<TokenBatch> micro;
       std::vector<size_t> micro_first;  // index of each micro-batch's first sample
       for (size_t i = b0; i < b1; i += size_t(stage.micro_batch_size)) {
@@ -196,9 +195,12 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
       PipelineOptions popt;
       popt.entropy = WithEntropy::yes;
       popt.logit_scale = logit_scale;
-      pipeline_forward_backward(model, *ctx.grid, micro, loss, popt);
-      grad_norm = synchronize_gradients(ctx, model);
-      if (std::isfinite(grad_norm)) lr = opt.step(grad_norm);
+      const UpdateResult up = run_update(ctx, opt, micro, counts[0], loss, popt);
+      grad_norm = up.grad_norm;
+      lr = up.lr;
+      update_sums[6] += up.aux_loss;
+      skipped += up.skipped ? 1 : 0;
+      nonfinite.record(up.skipped);
       ++updates;
     }
   }
@@ -235,6 +237,9 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
   record["grad_norm"] = grad_norm;
   record["lr"] = lr;
   record["updates"] = updates;
+  record["skipped_updates"] = skipped;
+  if (nonfinite.total() > 0) record["skipped_total"] = nonfinite.total();
+  if (update_sums[6] != 0) record["aux_loss"] = update_sums[6] / double(std::max<int64_t>(1, updates));
   record["tokens_per_s"] = generated / std::max(1e-9, seconds);
   record["rollout_s"] = rollout_seconds;
   record["step_time_s"] = seconds;
@@ -261,16 +266,18 @@ void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector
     reference = clone_model(*ctx.model);  // the stage's starting weights, frozen
   }
   Progress progress(stage.steps - first_step + 1);
+  NonFiniteGuard nonfinite(name, stage.optim.max_nonfinite_steps);
   log_info(name, ": ", prompts.size(), " prompts, ", stage.steps, " steps of ", g.prompts_per_step, " prompts x ",
            g.group_size, " completions");
   for (int64_t step = first_step; step <= stage.steps; ++step) {
     std::vector<const Example*> batch;
     for (int64_t i : sampler.next(g.prompts_per_step)) batch.push_back(&prompts[size_t(i)]);
     nlohmann::json rec = {{"stage", name}, {"kind", "grpo"}, {"step", step}};
-    grpo_step(ctx, stage, opt, reference.get(), weighted, batch, stream_seed, step, rec);
+    grpo_step(ctx, stage, opt, reference.get(), weighted, batch, stream_seed, step, nonfinite, rec);
     ctx.global_step += updates_per_step;
     rec["global_step"] = ctx.global_step;
     ctx.metrics.write(rec);
+    nonfinite.check();
     progress.set_done(step - first_step + 1);
     if (step % stage.log_every == 0 || step == stage.steps) {
       char line[320];

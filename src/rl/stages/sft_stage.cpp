@@ -9,10 +9,9 @@
 #include "core/rng.hpp"
 #include "kernels/ops.hpp"
 #include "rl/data/epoch_sampler.hpp"
-#include "rl/grad_sync.hpp"
-#include "rl/pipeline_schedule.hpp"
-#include "rl/run_checkpoint.hpp"
 #include "rl/phase_clock.hpp"
+#include "rl/run_checkpoint.hpp"
+#include "rl/update_step.hpp"
 
 namespace r1 {
 
@@ -56,12 +55,10 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
   ctx.dp.allreduce(counts);
   const double main_weight = 1.0 / double(std::max<int64_t>(1, counts[1]));
 
-  // 3. Forward and backward of the micro-batches through this rank's pipeline stage (1F1B; a plain
-  //    loop without pipeline parallelism); gradients accumulate in the flat buffer. The loss is
-  //    evaluated on the last stage.
-  model.params().zero_grads();
+  // 3. One update (rl/update_step.hpp): forward/backward of the micro-batches through this rank's
+  //    pipeline stage (the loss on the last stage), gradients summed over replicas, clip + AdamW,
+  //    router balance.
   std::vector<double> sums(3, 0.0);  // [sum -logp, sum of weighted mtp loss, aux]
-  for (auto& b : micro) b.aux_loss_weight = 1.0 / double(global_batch.size());
   PipelineOptions popt;
   popt.with_mtp = depths > 0;
   auto loss = [&](size_t, const TokenBatch& b, const ModelOutput& out) {
@@ -75,23 +72,12 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
     sums[0] += -ops::sum(out.logp);
     return g;
   };
-  PipelineStepResult pr = pipeline_forward_backward(model, *ctx.grid, micro, loss, popt);
-  sums[2] = pr.aux_loss;
-  std::vector<std::vector<int64_t>> load = pr.expert_load;
-
-  // 4. Gradients summed over data-parallel replicas, then clip + AdamW, then router balance.
+  const UpdateResult up = run_update(ctx, opt, micro, int64_t(global_batch.size()), loss, popt);
+  sums[2] = up.aux_loss;
   SftStepStats st;
-  st.grad_norm = synchronize_gradients(ctx, model);
-  if (std::isfinite(st.grad_norm)) {
-    st.lr = opt.step(st.grad_norm);
-  } else {
-    st.skipped = true;
-    st.lr = 0;
-  }
-  if (model.local_moe_layers() > 0 && mc.router_has_bias()) {  // Qwen3-MoE routers have no balancing bias
-    reduce_expert_load(ctx, load, model.local_moe_layers(), mc.n_routed_experts);
-    model.update_router_bias(load);
-  }
+  st.grad_norm = up.grad_norm;
+  st.lr = up.lr;
+  st.skipped = up.skipped;
 
   // 5. Statistics for the whole job (loss terms live on last stages, balance losses on every stage).
   ctx.world.allreduce(sums);
@@ -117,7 +103,7 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
     log_info(name, ": resuming after step ", first_step - 1);
   }
   Progress progress(stage.steps - first_step + 1);
-  int64_t consecutive_skips = 0;
+  NonFiniteGuard nonfinite(name, stage.optim.max_nonfinite_steps);
   log_info(name, ": ", examples.size(), " examples, ", stage.steps, " steps of ", stage.batch_size, " sequences");
   for (int64_t step = first_step; step <= stage.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
@@ -127,9 +113,7 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++ctx.global_step;
     progress.set_done(step - first_step + 1);
-    consecutive_skips = st.skipped ? consecutive_skips + 1 : 0;
-    R1_CHECK(consecutive_skips < 5, name, ": ", consecutive_skips,
-             " consecutive steps with a non-finite gradient; stopping before anything non-finite is saved");
+    nonfinite.record(st.skipped);
     double tps = double(st.tokens) / std::max(1e-9, seconds);
     nlohmann::json rec = {{"stage", name},      {"kind", stage.kind},          {"step", step},
                           {"global_step", ctx.global_step}, {"loss", st.loss}, {"lr", st.lr},
@@ -137,7 +121,9 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
                           {"step_time_s", seconds},        {"skipped", st.skipped}};
     if (st.mtp_loss != 0) rec["mtp_loss"] = st.mtp_loss;
     if (st.aux_loss != 0) rec["aux_loss"] = st.aux_loss;
+    if (nonfinite.total() > 0) rec["skipped_total"] = nonfinite.total();
     ctx.metrics.write(rec);
+    nonfinite.check();
     if (step % stage.log_every == 0 || step == stage.steps) {
       char line[256];
       std::snprintf(line, sizeof line, "%-10s step %5lld/%-5lld loss %.4f  lr %.2e  gnorm %.3f  tok/s %s  ETA %s%s",

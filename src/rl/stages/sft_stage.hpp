@@ -1,7 +1,7 @@
 // The supervised stages: `pretrain` (next-token loss on every token of plain documents) and `sft`
 // (loss on response tokens only, prompts masked). Both run sft_step, which reads top to bottom:
-// shard the global batch, forward/backward per micro-batch with loss weights normalised over the
-// whole global batch, all-reduce gradients, clip, AdamW, balance the routers, report.
+// shard the global batch, loss weights normalised over the whole global batch, one run_update
+// (rl/update_step.hpp: forward/backward, gradient sync, clip, AdamW, router balance), report.
 #pragma once
 #include <vector>
 
