@@ -16,6 +16,7 @@
 #include "parallel/mpi_io_defaults.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "kernels/blas_kernels.hpp"
 #include "parallel/comm.hpp"
 #include "rl/stop_signal.hpp"
 
@@ -34,6 +35,7 @@ int report_and_exit(const char* kind, const std::string& msg, int code, int rank
 
 int main(int argc, char** argv) {
   using namespace r1;
+  reexec_with_cpu_blas_kernels(argv);  // before anything starts (MPI, threads): may exec again
   std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     std::cout << cli::global_help();
