@@ -27,9 +27,9 @@ int64_t default_prompt_tokens(const ModelConfig& m, const PlannedStages& stages)
   int64_t longest_completion = 0;
   for (const StageConfig* s : {stages.training, stages.generation}) {
     if (!s) continue;
-    if (s->kind == "grpo") longest_completion = std::max(longest_completion, s->grpo.sampling.max_new_tokens);
-    if (s->kind == "eval") longest_completion = std::max(longest_completion, s->eval.sampling.max_new_tokens);
-    if (s->kind == "rejection_sample") longest_completion = std::max(longest_completion, s->rejection.sampling.max_new_tokens);
+    if (s->kind == StageKind::grpo) longest_completion = std::max(longest_completion, s->grpo.sampling.max_new_tokens);
+    if (s->kind == StageKind::eval) longest_completion = std::max(longest_completion, s->eval.sampling.max_new_tokens);
+    if (s->kind == StageKind::rejection_sample) longest_completion = std::max(longest_completion, s->rejection.sampling.max_new_tokens);
   }
   return std::max<int64_t>(1, std::min<int64_t>(512, m.max_position_embeddings - longest_completion));
 }
@@ -53,7 +53,7 @@ int plan_command(const Args& a, const Comm&) {
   const RunConfig& c = in.config;
   const int64_t world = a.get_int("--world", 0);
   R1_INPUT_CHECK(world >= 1, "r1 plan: --world N (the number of ranks to plan for) is required and must be >= 1");
-  const std::string device_name = a.get("--device", c.device);
+  const std::string device_name = a.get("--device", enum_name(c.device, device_names()));
   R1_INPUT_CHECK(device_name == "host" || device_name == "cuda", "r1 plan: --device must be host or cuda, got '",
                  device_name, "'");
   const double memory_gib = a.get_double("--memory-gib", 0.0);

@@ -11,8 +11,6 @@ namespace r1::cli {
 namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-bool generates(const StageConfig& s) { return s.kind == "grpo" || s.kind == "eval" || s.kind == "rejection_sample"; }
-
 std::string short_number(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", x);
@@ -33,27 +31,27 @@ PlannedStages pick_planned_stages(const RunConfig& c, const std::string& stage_o
       if (c.stages[i].display_name() == stage_option || std::to_string(i) == stage_option) {
         const StageConfig& s = c.stages[i];
         if (s.trains()) p.training = &s;
-        if (generates(s)) p.generation = &s;
+        if (generates(s.kind)) p.generation = &s;
       }
     R1_INPUT_CHECK(p.training || p.generation, file, ": --stage ", stage_option,
                    ": no stage of that name or index that trains or generates");
     return p;
   }
   for (const StageConfig& s : c.stages)
-    if (!p.training && (s.kind == "pretrain" || s.kind == "sft" || s.kind == "grpo")) p.training = &s;
+    if (!p.training && (s.kind == StageKind::pretrain || s.kind == StageKind::sft || s.kind == StageKind::grpo)) p.training = &s;
   if (!p.training)
     for (const StageConfig& s : c.stages)
-      if (!p.training && s.kind == "distill") p.training = &s;
+      if (!p.training && s.kind == StageKind::distill) p.training = &s;
   // A distill stage trains another model (the student): its plan has no generation of its own.
-  if (!p.training || p.training->kind != "distill")
+  if (!p.training || p.training->kind != StageKind::distill)
     for (const StageConfig& s : c.stages)
-      if (!p.generation && generates(s)) p.generation = &s;
+      if (!p.generation && generates(s.kind)) p.generation = &s;
   R1_INPUT_CHECK(p.training || p.generation, file, ": stages: nothing to plan (no stage trains or generates)");
   return p;
 }
 
 const ModelConfig& planned_model(const RunConfig& c, const PlannedStages& stages) {
-  if (stages.training && stages.training->kind == "distill") return stages.training->distill.student;
+  if (stages.training && stages.training->kind == StageKind::distill) return stages.training->distill.student;
   return c.model;
 }
 
@@ -62,7 +60,7 @@ StepShape training_step_shape(const ModelConfig& m, const StageConfig& s, const 
   StepShape st;
   int64_t seq_len = s.seq_len, sequences = s.batch_size;
   std::string note;
-  if (s.kind == "grpo") {
+  if (s.kind == StageKind::grpo) {
     const GrpoConfig& gr = s.grpo;
     seq_len = prompt_tokens + gr.sampling.max_new_tokens;
     const int64_t rollout = gr.prompts_per_step * gr.group_size;
@@ -90,7 +88,7 @@ StepShape training_step_shape(const ModelConfig& m, const StageConfig& s, const 
   if (seq_len > m.max_position_embeddings)
     note += "; WARNING: " + std::to_string(seq_len) + " tokens exceed model.max_position_embeddings " +
             std::to_string(m.max_position_embeddings);
-  description = "stage '" + s.display_name() + "' (" + s.kind + "): " + std::to_string(sequences) + " sequences of " +
+  description = "stage '" + s.display_name() + "' (" + to_string(s.kind) + "): " + std::to_string(sequences) + " sequences of " +
                 std::to_string(seq_len) + " tokens per optimizer step, " + std::to_string(per_rank) +
                 " per pipeline = " + std::to_string(st.micro_batches) + " micro-batch(es) of " + std::to_string(micro) +
                 " sequence(s) (" + std::to_string(st.tokens_per_micro_batch) + " tokens)" +
@@ -102,10 +100,10 @@ GenerationShape generation_shape(const ModelConfig& m, const StageConfig& s, con
                                  std::string& description) {
   const SamplingConfig* sampling = nullptr;
   int64_t requests = 0;
-  if (s.kind == "grpo") {
+  if (s.kind == StageKind::grpo) {
     sampling = &s.grpo.sampling;
     requests = s.grpo.prompts_per_step * s.grpo.group_size;
-  } else if (s.kind == "eval") {
+  } else if (s.kind == StageKind::eval) {
     sampling = &s.eval.sampling;
     requests = s.data.examples * s.eval.samples;
   } else {
@@ -116,7 +114,7 @@ GenerationShape generation_shape(const ModelConfig& m, const StageConfig& s, con
   GenerationShape gen;
   gen.slots = std::max<int64_t>(1, std::min(sampling->batch, per_rank));
   gen.capacity = prompt_tokens + sampling->max_new_tokens;
-  description = "stage '" + s.display_name() + "' (" + s.kind + "): " + std::to_string(gen.slots) +
+  description = "stage '" + s.display_name() + "' (" + to_string(s.kind) + "): " + std::to_string(gen.slots) +
                 " sequences decoded together per rank (sampling.batch " + std::to_string(sampling->batch) + ", " +
                 std::to_string(per_rank) + " completions per pipeline) x " + std::to_string(gen.capacity) +
                 " cached positions (" + std::to_string(prompt_tokens) + " prompt + " +

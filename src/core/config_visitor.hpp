@@ -57,10 +57,22 @@ void list(ConfigVisitor& v, const char* key, std::vector<S>& items, const char* 
   items.resize(n);
 }
 
+// An enumerated config choice and its YAML spellings, one table per enum (the only place the
+// names are written): choice() reads and writes it, enum_name() prints it.
+template <class E>
+using EnumNames = std::vector<std::pair<E, std::string>>;
+
+template <class E>
+const std::string& enum_name(E value, const EnumNames<E>& table) {
+  for (auto& [e, name] : table)
+    if (e == value) return name;
+  static const std::string unknown = "?";
+  return unknown;
+}
+
 // Enum fields through their names: `table` pairs each value with its YAML spelling.
 template <class E>
-void choice(ConfigVisitor& v, const char* key, E& value, const std::vector<std::pair<E, std::string>>& table,
-            const char* help) {
+void choice(ConfigVisitor& v, const char* key, E& value, const EnumNames<E>& table, const char* help) {
   std::string s;
   std::vector<std::string> options;
   for (auto& [e, name] : table) {

@@ -22,12 +22,12 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   for (size_t i = 0; i < c.stages.size(); ++i) {
     const StageConfig& s = c.stages[i];
     bool named = !o.stage.empty() && (s.display_name() == o.stage || std::to_string(i) == o.stage);
-    if (named || (o.stage.empty() && index < 0 && (s.kind == "pretrain" || s.kind == "sft"))) index = int64_t(i);
+    if (named || (o.stage.empty() && index < 0 && (s.kind == StageKind::pretrain || s.kind == StageKind::sft))) index = int64_t(i);
   }
   R1_INPUT_CHECK(index >= 0, in.config_file, ": no ", o.stage.empty() ? "pretrain/sft" : "'" + o.stage + "'",
                  " stage to benchmark");
   StageConfig stage = c.stages[size_t(index)];
-  R1_INPUT_CHECK(stage.kind == "pretrain" || stage.kind == "sft", in.config_file, ": stage '", stage.display_name(),
+  R1_INPUT_CHECK(stage.kind == StageKind::pretrain || stage.kind == StageKind::sft, in.config_file, ": stage '", stage.display_name(),
                  "' is a ", stage.kind, " stage; r1 bench train times pretrain/sft stages");
   if (o.batch_per_rank > 0) stage.batch_size = o.batch_per_rank * (world.size() / c.parallel.pp);
   if (o.global_batch > 0) stage.batch_size = o.global_batch;
@@ -40,7 +40,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   std::vector<Example> data = stage_dataset(ctx, stage);
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
   EpochSampler sampler(int64_t(data.size()), uint64_t(c.seed));
-  const LossOn loss_on = stage.kind == "pretrain" ? LossOn::all_tokens : LossOn::response_tokens;
+  const LossOn loss_on = stage.kind == StageKind::pretrain ? LossOn::all_tokens : LossOn::response_tokens;
 
   BenchTrainResult r;
   r.ranks = world.size();

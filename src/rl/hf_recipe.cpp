@@ -29,9 +29,9 @@ void resolve_model(ModelConfig& model, const std::string& where) {
 void resolve_hf_models(RunConfig& config, const std::string& where) {
   resolve_model(config.model, where + ": model");
   for (StageConfig& s : config.stages)
-    if (s.kind == "distill") resolve_model(s.distill.student, where + ": stages." + s.display_name() + ".distill.student");
-  if (!config.model.from_hf.empty() && config.tokenizer.source == "train") {
-    config.tokenizer.source = "path";
+    if (s.kind == StageKind::distill) resolve_model(s.distill.student, where + ": stages." + s.display_name() + ".distill.student");
+  if (!config.model.from_hf.empty() && config.tokenizer.source == TokenizerSource::train) {
+    config.tokenizer.source = TokenizerSource::path;
     config.tokenizer.path = config.model.from_hf;
   }
 }
@@ -44,7 +44,7 @@ HfPrompting tokenizer_folder_prompting(const std::string& tokenizer_path) {
 }
 
 std::optional<HfPrompting> run_prompting(const RunConfig& config) {
-  if (config.tokenizer.source != "path") return std::nullopt;
+  if (config.tokenizer.source != TokenizerSource::path) return std::nullopt;
   return tokenizer_folder_prompting(config.tokenizer.path);
 }
 

@@ -28,7 +28,7 @@ std::unique_ptr<Model> make_rank_model(const RunContext& ctx, const ModelConfig&
 
 void setup_random_rank_model(RunContext& ctx, const Comm& world) {
   const RunConfig& c = ctx.config;
-  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
+  ctx.device = c.device;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
   ModelConfig mc = c.model;

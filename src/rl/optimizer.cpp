@@ -9,11 +9,11 @@ namespace r1 {
 
 double learning_rate(const OptimConfig& c, int64_t step, int64_t total_steps) {
   if (c.warmup_steps > 0 && step < c.warmup_steps) return c.lr * double(step + 1) / double(c.warmup_steps);
-  if (c.schedule == "constant") return c.lr;
+  if (c.schedule == LrSchedule::constant) return c.lr;
   double span = double(std::max<int64_t>(1, total_steps - c.warmup_steps));
   double progress = std::min(1.0, double(step - c.warmup_steps) / span);
   double floor = c.lr * c.min_lr_ratio;
-  if (c.schedule == "linear") return c.lr - (c.lr - floor) * progress;
+  if (c.schedule == LrSchedule::linear) return c.lr - (c.lr - floor) * progress;
   return floor + 0.5 * (c.lr - floor) * (1.0 + std::cos(M_PI * progress));
 }
 

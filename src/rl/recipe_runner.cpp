@@ -69,7 +69,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   const std::optional<HfPrompting> prompting = run_prompting(c);
   if (prompting) apply_stop_ids(ctx.tokenizer, *prompting);
   ctx.prompt_template = run_prompt_template(c, ctx.tokenizer, prompting, in.config_file);
-  ctx.device = c.device == "cuda" ? Device::cuda : Device::host;
+  ctx.device = c.device;
   ctx.dtype = ctx.device == Device::cuda ? DType::bf16 : DType::f32;  // bf16 compute, f32 master weights on GPUs
   if (ctx.device == Device::cuda) ComputeRuntime::enable_cuda(world.node_local_rank());
   ctx.resolved_yaml = in.resolved_yaml;
@@ -86,7 +86,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
   std::optional<HfModelSource> hf_source;  // the starting weights of a fresh model.from_hf run
   ModelConfig mc = c.model;
   if (mc.vocab_size == 0) mc.vocab_size = ctx.tokenizer.vocab_size();
-  const bool grows_vocabulary = c.tokenizer.source == "path" && !c.tokenizer.add_tokens.empty();
+  const bool grows_vocabulary = c.tokenizer.source == TokenizerSource::path && !c.tokenizer.add_tokens.empty();
   if (grows_vocabulary) mc.vocab_size = std::max(mc.vocab_size, ctx.tokenizer.vocab_size());
   if (!mc.from_hf.empty())
     R1_INPUT_CHECK(mc.vocab_size >= ctx.tokenizer.vocab_size(), mc.from_hf, "/config.json: vocab_size: the model has ",
@@ -100,7 +100,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     ModelConfig expected = mc;
     if (resume->model_name == "student")
       for (int64_t i = std::min<int64_t>(resume->progress.stage_index, int64_t(c.stages.size()) - 1); i >= 0; --i)
-        if (c.stages[size_t(i)].kind == "distill") {
+        if (c.stages[size_t(i)].kind == StageKind::distill) {
           expected = c.stages[size_t(i)].distill.student;
           if (expected.vocab_size == 0) expected.vocab_size = ctx.tokenizer.vocab_size();
           break;
@@ -134,7 +134,7 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
     hf_source.emplace(HfModelSource::open(mc.from_hf));  // every weight's name, shape and type checked now
   }
   for (const StageConfig& s : c.stages)  // pretrained distill students: their folders checked before any work
-    if (s.kind == "distill" && !s.distill.student.from_hf.empty()) HfModelSource::open(s.distill.student.from_hf);
+    if (s.kind == StageKind::distill && !s.distill.student.from_hf.empty()) HfModelSource::open(s.distill.student.from_hf);
   if (!resume && world.rank() == 0 && fs::exists(run_dir / "config.yaml")) {
     // No checkpoint but outputs: only the same job (same resolved config) may start over here.
     std::ifstream f(run_dir / "config.yaml");
@@ -212,16 +212,19 @@ RecipeResult run_recipe(const RecipeInputs& in, const Comm& world) {
       PhaseScope phase(Phase::data);
       data = stage_dataset(ctx, s);
     }
-    if (s.kind == "pretrain" || s.kind == "sft") run_sft_stage(ctx, s, data);
-    else if (s.kind == "grpo") run_grpo_stage(ctx, s, data);
-    else if (s.kind == "eval") run_eval_stage(ctx, s, data);
-    else if (s.kind == "rejection_sample") run_rejection_stage(ctx, s, data);
-    else if (s.kind == "distill") run_distill_stage(ctx, s, data);
+    switch (s.kind) {
+      case StageKind::pretrain:
+      case StageKind::sft: run_sft_stage(ctx, s, data); break;
+      case StageKind::grpo: run_grpo_stage(ctx, s, data); break;
+      case StageKind::eval: run_eval_stage(ctx, s, data); break;
+      case StageKind::rejection_sample: run_rejection_stage(ctx, s, data); break;
+      case StageKind::distill: run_distill_stage(ctx, s, data); break;
+    }
     ctx.resume.reset();
-    if (s.kind == "rejection_sample") ctx.previous_sft_path = ctx.stage_state.value("dataset", ctx.previous_sft_path);
+    if (s.kind == StageKind::rejection_sample) ctx.previous_sft_path = ctx.stage_state.value("dataset", ctx.previous_sft_path);
     ctx.stage_state = nlohmann::json::object();
     const PhaseTimes times = PhaseClock::instance().read();
-    write_stage_time(ctx.metrics, s.display_name(), s.kind, ctx.global_step, times);
+    write_stage_time(ctx.metrics, s.display_name(), to_string(s.kind), ctx.global_step, times);
     log_info(s.display_name(), ": ", format_duration(times.total()), " (generation ", format_duration(times.of(Phase::generation)),
              ", scoring ", format_duration(times.of(Phase::scoring)), ", update ", format_duration(times.of(Phase::update)),
              ", checkpoints ", format_duration(times.of(Phase::checkpoint)), ")");

@@ -10,7 +10,7 @@
 namespace r1 {
 
 Tokenizer build_tokenizer(const RunConfig& c) {
-  if (c.tokenizer.source == "path") {
+  if (c.tokenizer.source == TokenizerSource::path) {
     // A pretrained tokenizer stays the model's: ids as Hugging Face gives them, nothing added unless
     // the recipe lists tokens explicitly (the model's embedding then grows, recipe_runner.cpp).
     Tokenizer t = Tokenizer::load(c.tokenizer.path);
@@ -24,21 +24,21 @@ Tokenizer build_tokenizer(const RunConfig& c) {
     corpus.push_back(format_prompt(p.question) + format_response(p.reasoning, p.answer));
   }
   return Tokenizer::train_bpe(corpus, c.tokenizer.vocab_size, r1_special_tokens(),
-                              c.tokenizer.pattern == "qwen2" ? bpe::kQwen2Pattern : "");
+                              c.tokenizer.pattern == BpePattern::qwen2 ? bpe::kQwen2Pattern : "");
 }
 
 std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) {
   const RunConfig& c = ctx.config;
   uint64_t seed = uint64_t(c.seed);
-  if (s.data.source == "path") return load_dataset_examples(ctx.tokenizer, s.data.path, s.data.examples);
-  if (s.data.source == "previous") {
+  if (s.data.source == DataSource::path) return load_dataset_examples(ctx.tokenizer, s.data.path, s.data.examples);
+  if (s.data.source == DataSource::previous) {
     if (ctx.previous_sft.empty() && !ctx.previous_sft_path.empty())  // restarted after the stage that wrote it
       return load_dataset_examples(ctx.tokenizer, ctx.previous_sft_path);
     R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
                    "': data.source 'previous' but no earlier stage produced an SFT set");
     return ctx.previous_sft;
   }
-  if (s.data.source == "random") {  // fixed-length sequences of random ids: benchmarks only
+  if (s.data.source == DataSource::random) {  // fixed-length sequences of random ids: benchmarks only
     std::vector<Example> out(static_cast<size_t>(s.data.examples));
     const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : ctx.tokenizer.vocab_size();
     for (int64_t i = 0; i < s.data.examples; ++i) {
@@ -48,9 +48,9 @@ std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) 
     }
     return out;
   }
-  SynthSplit split = synth_split_from_name(s.data.split);
-  if (s.kind == "pretrain") return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
-  if (s.kind == "sft") return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
+  SynthSplit split = s.data.split;
+  if (s.kind == StageKind::pretrain) return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
+  if (s.kind == StageKind::sft) return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
   return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
 }
 

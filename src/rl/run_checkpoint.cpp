@@ -21,9 +21,7 @@ CheckpointIoOptions checkpoint_io_options(const CheckpointConfig& c) {
   o.chunk_bytes = c.chunk_bytes;
   o.collective = c.collective;
   o.file_locking = c.file_locking;
-  o.transport = c.transport == "mpi_io" ? CheckpointTransport::mpi_io
-                : c.transport == "ranks_in_turn" ? CheckpointTransport::ranks_in_turn
-                                                 : CheckpointTransport::automatic;
+  o.transport = c.transport;
   for (const std::string& h : c.mpi_hints) o.mpi_hints[h.substr(0, h.find('='))] = h.substr(h.find('=') + 1);
   return o;
 }

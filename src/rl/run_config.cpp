@@ -9,7 +9,7 @@ void OptimConfig::visit(ConfigVisitor& v) {
   v.field("lr", lr, "peak learning rate", greater_than(0));
   v.field("min_lr_ratio", min_lr_ratio, "final lr as a fraction of lr", between(0, 1));
   v.field("warmup_steps", warmup_steps, "linear warm-up steps", at_least(0));
-  v.choice("schedule", schedule, {"constant", "linear", "cosine"}, "decay after warm-up");
+  choice(v, "schedule", schedule, lr_schedule_names(), "decay after warm-up");
   v.field("weight_decay", weight_decay, "AdamW decoupled weight decay", at_least(0));
   v.field("beta1", beta1, "AdamW beta1", between(0, 0.999999));
   v.field("beta2", beta2, "AdamW beta2", between(0, 0.999999));
@@ -20,10 +20,10 @@ void OptimConfig::visit(ConfigVisitor& v) {
 }
 
 void DataConfig::visit(ConfigVisitor& v) {
-  v.choice("source", source, {"synth", "path", "previous", "random"},
+  choice(v, "source", source, data_source_names(),
            "where examples come from (random: sequences of seq_len random token ids, for benchmarks)");
   v.field("path", path, "dataset file when source is path");
-  v.choice("split", split, {"train", "heldout"}, "synthetic split");
+  choice(v, "split", split, synth_split_names(), "synthetic split");
   v.field("examples", examples, "synthetic examples to generate", at_least(1));
 }
 
@@ -35,7 +35,7 @@ void GrpoConfig::visit(ConfigVisitor& v) {
   v.field("eps_low", eps_low, "lower clip range (ratio >= 1 - eps_low)", between(0, 1));
   v.field("eps_high", eps_high, "upper clip range (ratio <= 1 + eps_high)", at_least(0));
   v.field("beta", beta, "KL (k3) coefficient to the stage's starting weights; 0 skips the reference model", at_least(0));
-  v.choice("loss_aggregation", loss_aggregation, {"grpo", "token_mean", "dr_grpo"}, "how token losses are averaged");
+  choice(v, "loss_aggregation", loss_aggregation, loss_aggregation_names(), "how token losses are averaged");
   v.field("scale_rewards", scale_rewards, "divide advantages by the group reward std");
   v.field("skip_equal_reward_groups", skip_equal_reward_groups, "drop groups whose rewards are all equal");
   list(v, "rewards", rewards, "rule-based rewards and their weights");
@@ -71,10 +71,10 @@ void DistillConfig::visit(ConfigVisitor& v) {
 }
 
 void StageConfig::visit(ConfigVisitor& v) {
-  v.choice("kind", kind, {"pretrain", "sft", "grpo", "rejection_sample", "distill", "eval"}, "what the stage does");
+  choice(v, "kind", kind, stage_kind_names(), "what the stage does");
   v.field("name", name, "label in logs and metrics (default: kind)");
   if (trains()) v.field("steps", steps, "optimizer steps (grpo: rollout batches)", at_least(1));
-  if (kind == "pretrain" || kind == "sft" || kind == "distill")
+  if (is_supervised(kind))
     v.field("batch_size", batch_size, "sequences per optimizer step (global)", at_least(1));
   if (trains()) {
     v.field("micro_batch_size", micro_batch_size, "sequences per forward/backward per rank", at_least(1));
@@ -82,18 +82,18 @@ void StageConfig::visit(ConfigVisitor& v) {
   }
   v.field("log_every", log_every, "steps between progress lines", at_least(1));
   if (trains()) section(v, "optim", optim, "optimizer and schedule");
-  section(v, "data", data, kind == "pretrain" || kind == "sft" ? "training data" : "prompts");
-  if (kind == "grpo") section(v, "grpo", grpo, "GRPO settings");
-  if (kind == "eval") section(v, "eval", eval, "evaluation settings");
-  if (kind == "rejection_sample") section(v, "rejection", rejection, "rejection sampling settings");
-  if (kind == "distill") section(v, "distill", distill, "distillation settings");
+  section(v, "data", data, kind == StageKind::pretrain || kind == StageKind::sft ? "training data" : "prompts");
+  if (kind == StageKind::grpo) section(v, "grpo", grpo, "GRPO settings");
+  if (kind == StageKind::eval) section(v, "eval", eval, "evaluation settings");
+  if (kind == StageKind::rejection_sample) section(v, "rejection", rejection, "rejection sampling settings");
+  if (kind == StageKind::distill) section(v, "distill", distill, "distillation settings");
 }
 
 void TokenizerConfig::visit(ConfigVisitor& v) {
-  v.choice("source", source, {"train", "path"}, "train a BPE on the synthetic corpus, or load one");
+  choice(v, "source", source, tokenizer_source_names(), "train a BPE on the synthetic corpus, or load one");
   v.field("path", path, "Hugging Face tokenizer folder or tokenizer.json (source: path)");
   v.field("vocab_size", vocab_size, "BPE vocabulary size when training", at_least(260));
-  v.choice("pattern", pattern, {"qwen2", "gpt2"}, "pre-tokenizer of a trained BPE (qwen2 splits numbers into digits)");
+  choice(v, "pattern", pattern, bpe_pattern_names(), "pre-tokenizer of a trained BPE (qwen2 splits numbers into digits)");
   v.field("train_examples", train_examples, "synthetic documents to train on", at_least(1));
   v.field("add_tokens", add_tokens, "tokens added to a loaded tokenizer (the embedding and LM head grow to fit)");
 }
@@ -105,7 +105,7 @@ void CheckpointConfig::visit(ConfigVisitor& v) {
   v.field("alignment", alignment, "HDF5 object alignment in bytes (file system stripe size)", at_least(0));
   v.field("chunk_bytes", chunk_bytes, "0: contiguous datasets; else chunked with about this many bytes per chunk", at_least(0));
   v.field("collective", collective, "collective MPI-IO transfers (parallel HDF5)");
-  v.choice("transport", transport, {"automatic", "mpi_io", "ranks_in_turn"}, "how ranks write one file");
+  choice(v, "transport", transport, checkpoint_transport_names(), "how ranks write one file");
   v.field("mpi_hints", mpi_hints, "MPI-IO hints as key=value (e.g. striping_factor=8, romio_cb_write=enable)");
   v.field("file_locking", file_locking, "HDF5 file locking (turn off where flock is unsupported)");
 }
@@ -126,7 +126,7 @@ void RunConfig::visit(ConfigVisitor& v) {
   v.field("run_dir", run_dir, "output folder: config, metrics, checkpoints");
   v.field("seed", seed, "seed of every random stream", at_least(0));
   v.field("threads", threads, "host threads per rank", at_least(1));
-  v.choice("device", device, {"host", "cuda"}, "where tensors live");
+  choice(v, "device", device, device_names(), "where tensors live");
   section(v, "tokenizer", tokenizer, "tokenizer");
   v.field("template", prompt_template, "prompt template: compact | r1_zero | hf (the model's chat template) | text with {question}");
   v.field("template_system", template_system, "hf template: system message before each question (empty: none)");
@@ -147,22 +147,22 @@ void RunConfig::validate(const std::string& file) const {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageConfig& s = stages[i];
     std::string at = file + ": stages[" + std::to_string(i) + "]";
-    if (s.kind == "pretrain" || s.kind == "sft" || s.kind == "distill")
+    if (is_supervised(s.kind))
       R1_INPUT_CHECK(s.micro_batch_size <= s.batch_size, at, ".micro_batch_size: ", s.micro_batch_size,
                      " exceeds batch_size ", s.batch_size);
-    if (s.kind == "grpo") {
+    if (s.kind == StageKind::grpo) {
       R1_INPUT_CHECK(!s.grpo.rewards.empty(), at, ".grpo.rewards: list at least one reward (e.g. {name: accuracy, weight: 1})");
       for (size_t r = 0; r < s.grpo.rewards.size(); ++r) rewards::make_reward(s.grpo.rewards[r]);
-      R1_INPUT_CHECK(s.data.source == "synth" || s.data.source == "path", at, ".data.source: grpo needs prompts (synth or path)");
+      R1_INPUT_CHECK(s.data.source == DataSource::synth || s.data.source == DataSource::path, at, ".data.source: grpo needs prompts (synth or path)");
     }
-    if (s.kind == "distill") s.distill.student.validate(at + ".distill.student");
-    if (s.kind == "sft" && s.data.source == "previous")
-      R1_INPUT_CHECK(i > 0 && (stages[i - 1].kind == "rejection_sample" || stages[i - 1].kind == "distill"), at,
+    if (s.kind == StageKind::distill) s.distill.student.validate(at + ".distill.student");
+    if (s.kind == StageKind::sft && s.data.source == DataSource::previous)
+      R1_INPUT_CHECK(i > 0 && (stages[i - 1].kind == StageKind::rejection_sample || stages[i - 1].kind == StageKind::distill), at,
                      ".data.source: 'previous' needs a rejection_sample stage right before this one");
-    if (s.kind == "pretrain" || s.kind == "sft" || s.kind == "distill")
-      R1_INPUT_CHECK(s.seq_len <= (s.kind == "distill" ? s.distill.student : model).max_position_embeddings, at,
+    if (is_supervised(s.kind))
+      R1_INPUT_CHECK(s.seq_len <= (s.kind == StageKind::distill ? s.distill.student : model).max_position_embeddings, at,
                      ".seq_len: ", s.seq_len, " exceeds the model's max_position_embeddings");
-    R1_INPUT_CHECK(s.data.source != "path" || !s.data.path.empty(), at, ".data.path: required when data.source is path");
+    R1_INPUT_CHECK(s.data.source != DataSource::path || !s.data.path.empty(), at, ".data.path: required when data.source is path");
     for (size_t j = 0; j < i; ++j)
       R1_INPUT_CHECK(stages[j].display_name() != s.display_name(), at, ".name: '", s.display_name(),
                      "' is used by stages[", j, "] too (give each stage a distinct name)");
@@ -170,7 +170,7 @@ void RunConfig::validate(const std::string& file) const {
   for (auto& h : checkpoint.mpi_hints)
     R1_INPUT_CHECK(h.find('=') != std::string::npos && h.find('=') > 0, file, ": checkpoint.mpi_hints: '", h,
                    "' is not of the form key=value");
-  R1_INPUT_CHECK(tokenizer.source != "path" || !tokenizer.path.empty(), file, ": tokenizer.path: required when tokenizer.source is path");
+  R1_INPUT_CHECK(tokenizer.source != TokenizerSource::path || !tokenizer.path.empty(), file, ": tokenizer.path: required when tokenizer.source is path");
 }
 
 }  // namespace r1

@@ -100,7 +100,7 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
   rc.parallel.bucket_mb = bucket_mb;
   rc.seed = 5;
   StageConfig stage;
-  stage.kind = "pretrain";
+  stage.kind = StageKind::pretrain;
   stage.batch_size = 8;
   stage.micro_batch_size = micro_batch;
   stage.seq_len = 64;

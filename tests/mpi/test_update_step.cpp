@@ -56,7 +56,7 @@ struct Setup {
   explicit Setup(const Comm& comm) {
     read_config(ConfigSource{"<model>", kMoeModel, {}}, rc.model);
     StageConfig stage;
-    stage.kind = "grpo";
+    stage.kind = StageKind::grpo;
     stage.optim.grad_clip = 0;
     rc.stages.push_back(stage);
     ctx = std::make_unique<RunContext>(RunContext{rc, "<test>", comm, comm, tok});

@@ -8,13 +8,6 @@
 
 namespace r1 {
 
-LossAggregation loss_aggregation_from_name(const std::string& name) {
-  if (name == "grpo") return LossAggregation::grpo;
-  if (name == "token_mean") return LossAggregation::token_mean;
-  if (name == "dr_grpo") return LossAggregation::dr_grpo;
-  throw InputError("loss_aggregation '" + name + "' is not one of: grpo, token_mean, dr_grpo");
-}
-
 GrpoTokenTerms grpo_token(double logp, double logp_old, double logp_ref, double advantage, const GrpoLossParams& p) {
   GrpoTokenTerms t;
   t.ratio = std::exp(logp - logp_old);

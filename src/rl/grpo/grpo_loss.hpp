@@ -12,10 +12,9 @@
 #include <cstdint>
 #include <string>
 
-namespace r1 {
+#include "rl/config_choices.hpp"  // LossAggregation
 
-enum class LossAggregation { grpo, token_mean, dr_grpo };
-LossAggregation loss_aggregation_from_name(const std::string& name);
+namespace r1 {
 
 struct GrpoLossParams {
   double eps_low = 0.2, eps_high = 0.2;

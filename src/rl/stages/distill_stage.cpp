@@ -58,7 +58,7 @@ void run_distill_stage(RunContext& ctx, const StageConfig& stage, const std::vec
   // phase "student_pretrain"), then SFT on the teacher's traces.
   if (ctx.stage_state.value("phase", "sft") == "student_pretrain") {
     StageConfig pre = stage;
-    pre.kind = "pretrain";
+    pre.kind = StageKind::pretrain;
     pre.name = name + "_student_pretrain";
     pre.steps = stage.distill.student_pretrain_steps;
     std::vector<Example> docs = synth_pretrain_documents(ctx.config.synth, uint64_t(ctx.config.seed),

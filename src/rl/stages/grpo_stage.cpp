@@ -82,7 +82,7 @@ static void grpo_step(RunContext& ctx, const StageConfig& stage, Optimizer& opt,
   Model& model = *ctx.model;
   const GrpoConfig& g = stage.grpo;
   const double logit_scale = g.sampling.temperature > 0 ? 1.0 / g.sampling.temperature : 1.0;
-  const LossAggregation agg = loss_aggregation_from_name(g.loss_aggregation);
+  const LossAggregation agg = g.loss_aggregation;
   GrpoLossParams loss_params{g.eps_low, g.eps_high, g.beta};
   auto t_start = std::chrono::steady_clock::now();
 

@@ -90,7 +90,7 @@ SftStepStats sft_step(RunContext& ctx, Optimizer& opt, const StageConfig& stage,
 }
 
 void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& examples) {
-  const LossOn loss_on = stage.kind == "pretrain" ? LossOn::all_tokens : LossOn::response_tokens;
+  const LossOn loss_on = stage.kind == StageKind::pretrain ? LossOn::all_tokens : LossOn::response_tokens;
   const std::string name = stage.display_name();
   Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
   EpochSampler sampler(int64_t(examples.size()), uint64_t(ctx.config.seed) ^ hash_string(name));
@@ -115,7 +115,7 @@ void run_sft_stage(RunContext& ctx, const StageConfig& stage, const std::vector<
     progress.set_done(step - first_step + 1);
     nonfinite.record(st.skipped);
     double tps = double(st.tokens) / std::max(1e-9, seconds);
-    nlohmann::json rec = {{"stage", name},      {"kind", stage.kind},          {"step", step},
+    nlohmann::json rec = {{"stage", name},      {"kind", to_string(stage.kind)},          {"step", step},
                           {"global_step", ctx.global_step}, {"loss", st.loss}, {"lr", st.lr},
                           {"grad_norm", st.grad_norm},     {"tokens", st.tokens}, {"tokens_per_s", tps},
                           {"step_time_s", seconds},        {"skipped", st.skipped}};

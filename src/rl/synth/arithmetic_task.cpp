@@ -20,8 +20,8 @@ void SynthConfig::visit(ConfigVisitor& v) {
 }
 
 SynthSplit synth_split_from_name(const std::string& name) {
-  if (name == "train") return SynthSplit::train;
-  if (name == "heldout") return SynthSplit::heldout;
+  for (auto& [split, spelling] : synth_split_names())
+    if (name == spelling) return split;
   throw InputError("synthetic split '" + name + "' is not one of: train, heldout");
 }
 

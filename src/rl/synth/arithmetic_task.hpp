@@ -5,11 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "rl/config_choices.hpp"
 #include "rl/synth/synth_config.hpp"
 
 namespace r1 {
-
-enum class SynthSplit { train, heldout };
 
 struct SynthProblem {
   std::string question;   // "47+38-19"

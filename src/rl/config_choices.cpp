@@ -1,0 +1,59 @@
+// The YAML spellings of the recipe's enumerated choices (config_choices.hpp): one table per enum.
+#include "rl/config_choices.hpp"
+
+namespace r1 {
+
+const EnumNames<StageKind>& stage_kind_names() {
+  static const EnumNames<StageKind> t = {{StageKind::pretrain, "pretrain"}, {StageKind::sft, "sft"},
+                                         {StageKind::grpo, "grpo"},         {StageKind::rejection_sample, "rejection_sample"},
+                                         {StageKind::distill, "distill"},   {StageKind::eval, "eval"}};
+  return t;
+}
+
+const EnumNames<DataSource>& data_source_names() {
+  static const EnumNames<DataSource> t = {{DataSource::synth, "synth"}, {DataSource::path, "path"},
+                                          {DataSource::previous, "previous"}, {DataSource::random, "random"}};
+  return t;
+}
+
+const EnumNames<SynthSplit>& synth_split_names() {
+  static const EnumNames<SynthSplit> t = {{SynthSplit::train, "train"}, {SynthSplit::heldout, "heldout"}};
+  return t;
+}
+
+const EnumNames<LrSchedule>& lr_schedule_names() {
+  static const EnumNames<LrSchedule> t = {
+      {LrSchedule::constant, "constant"}, {LrSchedule::linear, "linear"}, {LrSchedule::cosine, "cosine"}};
+  return t;
+}
+
+const EnumNames<LossAggregation>& loss_aggregation_names() {
+  static const EnumNames<LossAggregation> t = {{LossAggregation::grpo, "grpo"},
+                                               {LossAggregation::token_mean, "token_mean"},
+                                               {LossAggregation::dr_grpo, "dr_grpo"}};
+  return t;
+}
+
+const EnumNames<TokenizerSource>& tokenizer_source_names() {
+  static const EnumNames<TokenizerSource> t = {{TokenizerSource::train, "train"}, {TokenizerSource::path, "path"}};
+  return t;
+}
+
+const EnumNames<BpePattern>& bpe_pattern_names() {
+  static const EnumNames<BpePattern> t = {{BpePattern::qwen2, "qwen2"}, {BpePattern::gpt2, "gpt2"}};
+  return t;
+}
+
+const EnumNames<Device>& device_names() {
+  static const EnumNames<Device> t = {{Device::host, "host"}, {Device::cuda, "cuda"}};
+  return t;
+}
+
+const EnumNames<CheckpointTransport>& checkpoint_transport_names() {
+  static const EnumNames<CheckpointTransport> t = {{CheckpointTransport::automatic, "automatic"},
+                                                   {CheckpointTransport::mpi_io, "mpi_io"},
+                                                   {CheckpointTransport::ranks_in_turn, "ranks_in_turn"}};
+  return t;
+}
+
+}  // namespace r1
