@@ -44,6 +44,14 @@ void ComputeRuntime::enable_cuda(int local_rank) {
 #endif
 }
 
+void* ComputeRuntime::device_stream() {
+#ifdef R1_WITH_CUDA
+  return ops::cuda::stream_handle();
+#else
+  return nullptr;
+#endif
+}
+
 int64_t ComputeRuntime::device_peak_bytes() {
 #ifdef R1_WITH_CUDA
   return ops::cuda::available() ? ops::cuda::memory_stats().peak : 0;

@@ -21,6 +21,8 @@ class ComputeRuntime {
   static int64_t device_peak_bytes();
   static void reset_device_peak();
   static void synchronize_device();
+  // The CUDA stream every r1 kernel runs on, as a cudaStream_t (nullptr without CUDA): for NCCL.
+  static void* device_stream();
   // Per-op GPU times (runtime.profile_ops, R1_PROFILE_OPS=1): the report of the window since the last call or reset,
   // empty when profiling is off or without CUDA.
   static std::string device_op_profile();

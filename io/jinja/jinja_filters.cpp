@@ -9,7 +9,7 @@
 #include <functional>
 #include <map>
 
-#include "io/bpe_utf8.hpp"
+#include "io/tokenizer/bpe_utf8.hpp"
 #include "io/jinja/jinja_methods.hpp"
 #include "io/jinja/jinja_text.hpp"
 

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "io/bpe_utf8.hpp"
+#include "io/tokenizer/bpe_utf8.hpp"
 #include "io/jinja/jinja_text.hpp"
 #include "io/jinja/jinja_value.hpp"
 

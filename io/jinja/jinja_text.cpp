@@ -6,7 +6,7 @@
 #include <cwctype>
 #include <locale.h>
 
-#include "io/bpe_utf8.hpp"
+#include "io/tokenizer/bpe_utf8.hpp"
 #include "io/jinja/jinja_value.hpp"
 
 namespace r1::jinja {

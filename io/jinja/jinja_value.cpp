@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "io/bpe_utf8.hpp"
+#include "io/tokenizer/bpe_utf8.hpp"
 
 namespace r1::jinja {
 

@@ -5,7 +5,7 @@
 
 #include "cli/command.hpp"
 #include "core/log.hpp"
-#include "io/checkpoint_bench.hpp"
+#include "io/checkpoint/checkpoint_bench.hpp"
 
 namespace r1::cli {
 

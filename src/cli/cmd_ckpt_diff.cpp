@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
-#include "io/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
 
 namespace r1::cli {
 

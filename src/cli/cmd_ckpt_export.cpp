@@ -1,12 +1,12 @@
 // `r1 ckpt export CKPT.h5 --out HF_DIR [--dtype f32|bf16] [--tokenizer PATH]`: writes an r1
 // checkpoint's model as a Hugging Face folder that transformers' from_pretrained loads. The work
-// is io/hf_checkpoint_export.cpp; this file parses the command line and reports.
+// is io/hf/hf_checkpoint_export.cpp; this file parses the command line and reports.
 #include <cctype>
 #include <iostream>
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
-#include "io/hf_checkpoint_export.hpp"
+#include "io/hf/hf_checkpoint_export.hpp"
 
 namespace r1::cli {
 

@@ -1,6 +1,6 @@
 // `r1 ckpt import HF_DIR --out CKPT.h5`: turns a Hugging Face model folder (config.json +
 // safetensors) into an r1 checkpoint that `init.checkpoint` can start a recipe from. The work is
-// io/hf_checkpoint_import.cpp; this file parses the command line and reports.
+// io/hf/hf_checkpoint_import.cpp; this file parses the command line and reports.
 #include <filesystem>
 #include <iostream>
 #if defined(__GLIBC__)
@@ -10,7 +10,7 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "io/hf_checkpoint_import.hpp"
+#include "io/hf/hf_checkpoint_import.hpp"
 
 namespace r1::cli {
 

@@ -12,7 +12,7 @@
 #include "core/config_yaml.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "io/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
 #include "model/model_config.hpp"
 
 namespace r1::cli {

@@ -6,7 +6,7 @@
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
-#include "io/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
 
 namespace r1::cli {
 

@@ -6,10 +6,10 @@
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
-#include "io/dataset_file.hpp"
-#include "io/dataset_summary.hpp"
-#include "io/dataset_tokenizer_identity.hpp"
-#include "io/tokenizer.hpp"
+#include "io/formats/dataset_file.hpp"
+#include "io/formats/dataset_summary.hpp"
+#include "io/formats/dataset_tokenizer_identity.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/chat_template.hpp"
 
 namespace r1::cli {

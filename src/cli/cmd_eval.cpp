@@ -8,7 +8,7 @@
 #include "core/config_yaml.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
-#include "io/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"

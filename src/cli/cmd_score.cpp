@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
-#include "io/jsonl.hpp"
+#include "io/formats/jsonl.hpp"
 #include "kernels/runtime.hpp"
 #include "rl/checkpoint_model.hpp"
 

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "io/dataset_file.hpp"
-#include "io/dataset_tokenizer_identity.hpp"
-#include "io/jsonl.hpp"
-#include "io/sha256.hpp"
+#include "io/formats/dataset_file.hpp"
+#include "io/formats/dataset_tokenizer_identity.hpp"
+#include "io/formats/jsonl.hpp"
+#include "io/formats/sha256.hpp"
 #include "rl/chat_template.hpp"
 
 namespace r1::cli {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cli/data_import_records.hpp"
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/prompt_template.hpp"
 
 namespace r1::cli {

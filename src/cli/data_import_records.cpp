@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "io/bpe_utf8.hpp"
+#include "io/tokenizer/bpe_utf8.hpp"
 #include "rl/rewards/answer_extraction.hpp"
 
 namespace r1::cli {

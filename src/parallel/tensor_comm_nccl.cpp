@@ -11,7 +11,7 @@
 
 #include "core/log.hpp"
 #include "core/runtime_settings.hpp"
-#include "kernels/cuda/cuda_ops.hpp"
+#include "kernels/runtime.hpp"
 #include "parallel/mpi_check.hpp"
 #include "parallel/tensor_comm.hpp"
 
@@ -91,7 +91,7 @@ class NcclTensorComm final : public TensorComm {
   }
 
  private:
-  static cudaStream_t stream() { return static_cast<cudaStream_t>(ops::cuda::stream_handle()); }
+  static cudaStream_t stream() { return static_cast<cudaStream_t>(ComputeRuntime::device_stream()); }
   Comm comm_;
   std::unique_ptr<TensorComm> mpi_;
   ncclComm_t nccl_ = nullptr;

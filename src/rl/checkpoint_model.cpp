@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "core/config_yaml.hpp"
-#include "io/checkpoint_file.hpp"
-#include "io/model_tensors.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
+#include "io/checkpoint/model_tensors.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "model/model.hpp"
 #include "parallel/comm.hpp"
 

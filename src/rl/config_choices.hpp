@@ -8,7 +8,7 @@
 
 #include "core/config_visitor.hpp"
 #include "core/dtype.hpp"
-#include "io/checkpoint_options.hpp"
+#include "io/checkpoint/checkpoint_options.hpp"
 
 namespace r1 {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "io/hf_config.hpp"
+#include "io/hf/hf_config.hpp"
 
 namespace r1 {
 

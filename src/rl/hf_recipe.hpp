@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "io/hf_prompting.hpp"
-#include "io/tokenizer.hpp"
+#include "io/hf/hf_prompting.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/prompt_template.hpp"
 #include "rl/run_config.hpp"
 

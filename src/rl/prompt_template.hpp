@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "io/hf_prompting.hpp"
+#include "io/hf/hf_prompting.hpp"
 
 namespace r1 {
 

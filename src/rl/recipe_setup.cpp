@@ -1,7 +1,7 @@
 // Recipe set-up: tokenizer and stage datasets.
 #include "rl/recipe_setup.hpp"
 
-#include "io/bpe_pretokenizer.hpp"
+#include "io/tokenizer/bpe_pretokenizer.hpp"
 #include "core/rng.hpp"
 #include "rl/chat_template.hpp"
 #include "rl/data/file_dataset.hpp"

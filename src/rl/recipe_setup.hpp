@@ -3,7 +3,7 @@
 #pragma once
 #include <vector>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/data/example.hpp"
 #include "rl/run_context.hpp"
 

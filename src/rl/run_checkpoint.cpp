@@ -5,8 +5,8 @@
 
 #include "core/config_yaml.hpp"
 #include "core/log.hpp"
-#include "io/checkpoint_folder.hpp"
-#include "io/model_tensors.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
+#include "io/checkpoint/model_tensors.hpp"
 #include "rl/model_copy.hpp"
 #include "rl/stop_signal.hpp"
 #include "rl/phase_clock.hpp"

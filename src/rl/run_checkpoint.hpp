@@ -1,5 +1,5 @@
 // Run checkpoints: the whole state of a recipe at a step boundary, in one HDF5 file
-// (io/checkpoint_file.hpp) — the current model's weights (/model), AdamW moments (/optim/m,
+// (io/checkpoint/checkpoint_file.hpp) — the current model's weights (/model), AdamW moments (/optim/m,
 // /optim/v), a GRPO stage's frozen reference weights (/ref), and /state: the stage index and steps
 // done in it, the data cursor, optimizer step count, global step, the current model's config (a
 // distilled student replaces the policy), evaluation results so far, the stage's own state (e.g. the
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/optimizer.hpp"
 #include "rl/run_context.hpp"

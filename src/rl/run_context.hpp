@@ -8,7 +8,7 @@
 #include <vector>
 #include <string>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "model/model.hpp"
 #include "parallel/comm.hpp"
 #include "parallel/parallel_grid.hpp"

@@ -1,5 +1,5 @@
 // Writing an SFT set produced inside a recipe (rejection sampling, distillation traces) as an HDF5
-// dataset file (io/dataset_file.hpp), so it can be inspected with `r1 data info` and reused.
+// dataset file (io/formats/dataset_file.hpp), so it can be inspected with `r1 data info` and reused.
 #pragma once
 #include <string>
 #include <vector>

@@ -17,7 +17,7 @@
 #include "core/rng.hpp"
 #include "core/runtime_settings.hpp"
 #include "gpu/cuda_test_support.hpp"
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "model/model.hpp"
 #include "rl/grpo/grpo_loss.hpp"
 #include "rl/rollout/rollout_engine.hpp"

@@ -3,6 +3,7 @@
 file(GLOB R1_GPU_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
 if(R1_GPU_TESTS)
   r1_add_suite_executable(r1_gpu_tests LABEL gpu SOURCES ${R1_GPU_TESTS})
+  target_link_libraries(r1_gpu_tests PRIVATE r1_kernels_cuda)  # the backend's own API (cuda_ops.hpp)
 endif()
 if(R1_GPU_TESTS)
   # The grouped GEMMs again with the Hopper wgmma kernels switched off: the mma.sync weight-gradient

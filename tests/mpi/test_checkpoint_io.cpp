@@ -18,9 +18,9 @@
 #include <fstream>
 
 #include "common/test_support.hpp"
-#include "io/checkpoint_bench.hpp"
-#include "io/checkpoint_file.hpp"
-#include "io/checkpoint_folder.hpp"
+#include "io/checkpoint/checkpoint_bench.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
 #include "mpi/mpi_test_support.hpp"
 
 using namespace r1;

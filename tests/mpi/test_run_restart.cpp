@@ -14,8 +14,8 @@
 
 #include "common/test_support.hpp"
 #include "core/log.hpp"
-#include "io/checkpoint_file.hpp"
-#include "io/checkpoint_folder.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
 #include "mpi/mpi_test_support.hpp"
 
 namespace fs = std::filesystem;

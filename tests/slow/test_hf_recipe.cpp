@@ -22,9 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/checkpoint_file.hpp"
-#include "io/checkpoint_folder.hpp"
-#include "io/dataset_file.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
+#include "io/formats/dataset_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace r1;

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "core/rng.hpp"
-#include "io/checkpoint_file.hpp"
-#include "io/checkpoint_folder.hpp"
+#include "io/checkpoint/checkpoint_file.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
 
 namespace fs = std::filesystem;
 using namespace r1;

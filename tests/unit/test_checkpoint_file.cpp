@@ -11,8 +11,8 @@
 #include <fstream>
 
 #include "common/test_support.hpp"
-#include "io/checkpoint_checksum.hpp"
-#include "io/checkpoint_folder.hpp"
+#include "io/checkpoint/checkpoint_checksum.hpp"
+#include "io/checkpoint/checkpoint_folder.hpp"
 
 using namespace r1;
 using namespace r1::test;

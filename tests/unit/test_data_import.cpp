@@ -16,8 +16,8 @@
 #include "cli/data_import.hpp"
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/dataset_file.hpp"
-#include "io/dataset_tokenizer_identity.hpp"
+#include "io/formats/dataset_file.hpp"
+#include "io/formats/dataset_tokenizer_identity.hpp"
 #include "rl/chat_template.hpp"
 
 using namespace r1;

@@ -1,4 +1,4 @@
-// Dataset files (io/dataset_file.hpp): write/read round trips for every kind (row ranges, row lists
+// Dataset files (io/formats/dataset_file.hpp): write/read round trips for every kind (row ranges, row lists
 // with repeats, batches spanning several writer flushes), the committed-or-nothing writer, and the
 // validation errors on files corrupted by hand through the HDF5 C API (missing datasets and
 // attributes, offsets that decrease / leave the token column / disagree with it, token ids outside
@@ -17,10 +17,10 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/dataset_file.hpp"
-#include "io/dataset_tokenizer_identity.hpp"
-#include "io/sha256.hpp"
-#include "io/tokenizer.hpp"
+#include "io/formats/dataset_file.hpp"
+#include "io/formats/dataset_tokenizer_identity.hpp"
+#include "io/formats/sha256.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 
 using namespace r1;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// Hugging Face config.json mapping (io/hf_config.hpp) against files made by transformers' config
+// Hugging Face config.json mapping (io/hf/hf_config.hpp) against files made by transformers' config
 // classes (tests/data/make_hf_config_golden.py): each golden file read into ModelConfig must give
 // the values transformers resolves for it (tests/data/hf/expected.json); config -> json -> config is
 // exact; the writer's output equals the committed tests/data/hf/r1_written_*.json, which the script
@@ -14,8 +14,8 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/hf_config.hpp"
-#include "io/hf_config_fields.hpp"
+#include "io/hf/hf_config.hpp"
+#include "io/hf/hf_config_fields.hpp"
 
 using namespace r1;
 namespace fs = std::filesystem;

@@ -22,9 +22,9 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/hf_checkpoint_export.hpp"
-#include "io/hf_checkpoint_import.hpp"
-#include "io/hf_config.hpp"
+#include "io/hf/hf_checkpoint_export.hpp"
+#include "io/hf/hf_checkpoint_import.hpp"
+#include "io/hf/hf_config.hpp"
 #include "model/model.hpp"
 
 using namespace r1;

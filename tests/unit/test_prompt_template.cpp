@@ -1,5 +1,5 @@
 // Prompt templates (rl/prompt_template.hpp) and a Hugging Face folder's prompting files
-// (io/hf_prompting.hpp): the R1-Zero text of the DeepSeek-R1 paper, literal templates, the BOS prefix a
+// (io/hf/hf_prompting.hpp): the R1-Zero text of the DeepSeek-R1 paper, literal templates, the BOS prefix a
 // TemplateProcessing post-processor implies, generation_config.json stop ids, and errors that name the
 // file and field. The hf template's rendering is compared with transformers in tests/slow/test_hf_recipe.cpp
 // (ids of apply_chat_template) and with jinja2 in test_jinja.cpp.
@@ -12,7 +12,7 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/hf_prompting.hpp"
+#include "io/hf/hf_prompting.hpp"
 #include "rl/prompt_template.hpp"
 
 using namespace r1;

@@ -18,9 +18,9 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/safetensors.hpp"
-#include "io/safetensors_dtype.hpp"
-#include "io/safetensors_folder.hpp"
+#include "io/formats/safetensors.hpp"
+#include "io/formats/safetensors_dtype.hpp"
+#include "io/formats/safetensors_folder.hpp"
 
 using namespace r1;
 namespace fs = std::filesystem;

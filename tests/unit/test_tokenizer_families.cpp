@@ -19,7 +19,7 @@
 
 #include "common/test_support.hpp"
 #include "core/error.hpp"
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 
 using namespace r1;
 using namespace r1::test;

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "io/dataset_file.hpp"
-#include "io/dataset_tokenizer_identity.hpp"
+#include "io/formats/dataset_file.hpp"
+#include "io/formats/dataset_tokenizer_identity.hpp"
 
 namespace r1 {
 

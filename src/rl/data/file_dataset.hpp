@@ -1,11 +1,11 @@
-// Examples from an HDF5 dataset file (io/dataset_file.hpp): imported with `r1 data import`, or
+// Examples from an HDF5 dataset file (io/formats/dataset_file.hpp): imported with `r1 data import`, or
 // written by an earlier stage (rejection sampling, distillation traces). The file's tokenizer must
 // be the run's.
 #pragma once
 #include <string>
 #include <vector>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/data/example.hpp"
 
 namespace r1 {

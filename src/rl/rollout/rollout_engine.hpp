@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "model/model.hpp"
 #include "parallel/parallel_grid.hpp"
 #include "rl/rollout/sampling_config.hpp"

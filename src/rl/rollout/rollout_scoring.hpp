@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "io/tokenizer.hpp"
+#include "io/tokenizer/tokenizer.hpp"
 #include "rl/data/example.hpp"
 #include "rl/rewards/reward.hpp"
 #include "rl/rollout/rollout_engine.hpp"

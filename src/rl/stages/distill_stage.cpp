@@ -1,7 +1,7 @@
 // Distillation: teacher traces, then student SFT. On a restart inside the stage the student is
 // already the restored current model and the traces are reloaded from the file the stage wrote.
 #include "rl/stages/distill_stage.hpp"
-#include "io/hf_rank_weights.hpp"
+#include "io/hf/hf_rank_weights.hpp"
 
 #include "core/log.hpp"
 #include "core/rng.hpp"
