@@ -1,5 +1,5 @@
-// The OpenBLAS kernel check of blas_kernels.hpp. OpenBLAS's query functions are weak symbols, so a
-// build against another BLAS links and skips the check.
+// The OpenBLAS kernel check of blas_kernels.hpp (compiled in with R1_HAVE_OPENBLAS, like the BLAS
+// thread control in host/gemm.cpp).
 #include "kernels/blas_kernels.hpp"
 
 #include <unistd.h>
@@ -8,13 +8,16 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifdef R1_HAVE_OPENBLAS
 extern "C" {
-char* openblas_get_corename(void) __attribute__((weak));
-char* openblas_get_config(void) __attribute__((weak));
+char* openblas_get_corename(void);
+char* openblas_get_config(void);
 }
+#endif
 
 namespace r1 {
 
+#ifdef R1_HAVE_OPENBLAS
 namespace {
 
 constexpr const char* kChosenByR1 = "R1_OPENBLAS_CORETYPE_FROM";  // set on re-exec: what OpenBLAS had chosen
@@ -34,7 +37,7 @@ const char* kernels_this_cpu_runs() {
 }  // namespace
 
 void reexec_with_cpu_blas_kernels(char** argv) {
-  if (!openblas_get_corename || std::getenv("OPENBLAS_CORETYPE") || std::getenv(kChosenByR1)) return;
+  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv(kChosenByR1)) return;
   const char* chosen = openblas_get_corename();
   if (!chosen || std::strcmp(chosen, "Prescott") != 0) return;
   const char* better = kernels_this_cpu_runs();
@@ -49,7 +52,6 @@ void reexec_with_cpu_blas_kernels(char** argv) {
 }
 
 std::string blas_kernels_description() {
-  if (!openblas_get_corename || !openblas_get_config) return "";
   std::string config = openblas_get_config();
   std::string version = config.substr(0, config.find(' ', config.find(' ') + 1));  // "OpenBLAS 0.3.21"
   std::string s = version + " " + openblas_get_corename() + " kernels";
@@ -58,5 +60,10 @@ std::string blas_kernels_description() {
          " for this CPU)";
   return s;
 }
+
+#else
+void reexec_with_cpu_blas_kernels(char**) {}
+std::string blas_kernels_description() { return ""; }
+#endif
 
 }  // namespace r1

@@ -5,7 +5,7 @@
 // when OpenBLAS chose Prescott on a CPU with AVX-512 (or AVX2 + FMA) and the user set no
 // OPENBLAS_CORETYPE, the process re-executes itself with OPENBLAS_CORETYPE naming the kernels the
 // CPU can run (the variable is read only when the library loads). A user's own OPENBLAS_CORETYPE is
-// never overridden. Without OpenBLAS nothing happens.
+// never overridden. Without OpenBLAS (R1_HAVE_OPENBLAS unset) nothing happens.
 #pragma once
 #include <string>
 
@@ -15,7 +15,7 @@ namespace r1 {
 void reexec_with_cpu_blas_kernels(char** argv);
 
 // "OpenBLAS 0.3.21 SkylakeX kernels (OPENBLAS_CORETYPE=SkylakeX set by r1: this OpenBLAS chose
-// Prescott for this CPU)"; "" without OpenBLAS. For the start-of-run log.
+// Prescott for this CPU)"; "" without OpenBLAS. Part of ComputeRuntime::host_description().
 std::string blas_kernels_description();
 
 }  // namespace r1

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "kernels/blas_kernels.hpp"
 #include "kernels/host/host_ops.hpp"
 #ifdef R1_WITH_CUDA
 #include "kernels/cuda/cuda_ops.hpp"
@@ -89,6 +90,7 @@ std::string ComputeRuntime::host_description() {
   std::ostringstream os;
   os << "Kokkos " << KOKKOS_VERSION / 10000 << "." << (KOKKOS_VERSION / 100) % 100 << "." << KOKKOS_VERSION % 100 << " "
      << Kokkos::DefaultHostExecutionSpace::name() << ", BLAS threads " << g_blas_threads;
+  if (std::string blas = blas_kernels_description(); !blas.empty()) os << ", " << blas;
   return os.str();
 }
 

@@ -16,7 +16,7 @@ class ComputeRuntime {
 
   // Starts the CUDA backend on GPU (local_rank mod device count); throws if unavailable.
   static void enable_cuda(int local_rank);
-  static std::string host_description();  // e.g. "Kokkos 3.4.1 Serial, BLAS threads 1"
+  static std::string host_description();  // e.g. "Kokkos 3.4.1 Serial, BLAS threads 1, OpenBLAS 0.3.21 Zen kernels"
   // Device memory through r1's allocator (0 without CUDA): peak since the last reset, in bytes.
   static int64_t device_peak_bytes();
   static void reset_device_peak();

@@ -27,13 +27,15 @@ CheckpointTransport resolve_transport(const CheckpointIoOptions& options) {
   return CheckpointTransport::ranks_in_turn;
 }
 
+const EnumNames<CheckpointTransport>& checkpoint_transport_names() {
+  static const EnumNames<CheckpointTransport> t = {{CheckpointTransport::automatic, "automatic"},
+                                                   {CheckpointTransport::mpi_io, "mpi_io"},
+                                                   {CheckpointTransport::ranks_in_turn, "ranks_in_turn"}};
+  return t;
+}
+
 const char* transport_name(CheckpointTransport transport) {
-  switch (transport) {
-    case CheckpointTransport::automatic: return "automatic";
-    case CheckpointTransport::mpi_io: return "mpi_io";
-    case CheckpointTransport::ranks_in_turn: return "ranks_in_turn";
-  }
-  return "?";
+  return enum_name(transport, checkpoint_transport_names()).c_str();
 }
 
 }  // namespace r1

@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "core/config_visitor.hpp"
+
 namespace r1 {
 
 enum class CheckpointTransport {
@@ -41,5 +43,7 @@ bool hdf5_is_parallel();
 CheckpointTransport resolve_transport(const CheckpointIoOptions& options);
 
 const char* transport_name(CheckpointTransport transport);
+// The spellings of checkpoint.transport (and of r1 bench ckpt --transport).
+const EnumNames<CheckpointTransport>& checkpoint_transport_names();
 
 }  // namespace r1

@@ -18,11 +18,11 @@ int bench_ckpt(const Args& a, const Comm& world) {
   R1_INPUT_CHECK(o.total_bytes > 0 && o.tensors > 0, "r1 bench ckpt: --size-mb and --tensors must be positive");
   o.io.alignment = a.get_int("--alignment", o.io.alignment);
   o.io.chunk_bytes = a.get_int("--chunk-bytes", 0);
-  std::string t = a.get("--transport", "automatic");
-  R1_INPUT_CHECK(t == "automatic" || t == "mpi_io" || t == "ranks_in_turn", "r1 bench ckpt: --transport '", t,
-                 "' is not one of automatic, mpi_io, ranks_in_turn");
-  o.io.transport = t == "mpi_io" ? CheckpointTransport::mpi_io
-                   : t == "ranks_in_turn" ? CheckpointTransport::ranks_in_turn : CheckpointTransport::automatic;
+  const std::string t = a.get("--transport", "automatic");
+  bool known = false;
+  for (auto& [transport, name] : checkpoint_transport_names())
+    if (name == t) o.io.transport = transport, known = true;
+  R1_INPUT_CHECK(known, "r1 bench ckpt: --transport '", t, "' is not one of automatic, mpi_io, ranks_in_turn");
   CheckpointBenchResult r = run_checkpoint_bench(o, world);
   char line[512];
   std::snprintf(line, sizeof line,

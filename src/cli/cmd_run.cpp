@@ -3,7 +3,6 @@
 #include "cli/config_loading.hpp"
 #include "core/log.hpp"
 #include "core/runtime_settings.hpp"
-#include "kernels/blas_kernels.hpp"
 #include "kernels/runtime.hpp"
 
 namespace r1::cli {
@@ -22,7 +21,6 @@ int run_command(const Args& a, const Comm& world) {
   log_info("r1 ", R1_VERSION, " run ", in.config_file, " on ", world.size(), " rank", world.size() > 1 ? "s" : "");
   log_line("---- resolved config ----\n" + in.resolved_yaml + "-------------------------");
   log_info("runtime: ", describe(runtime_settings()));
-  if (std::string blas = blas_kernels_description(); !blas.empty()) log_info("host BLAS: ", blas);
   run_recipe(in, world);
   return 0;
 }

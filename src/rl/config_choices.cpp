@@ -44,15 +44,8 @@ const EnumNames<BpePattern>& bpe_pattern_names() {
   return t;
 }
 
-const EnumNames<Device>& device_names() {
-  static const EnumNames<Device> t = {{Device::host, "host"}, {Device::cuda, "cuda"}};
-  return t;
-}
-
-const EnumNames<CheckpointTransport>& checkpoint_transport_names() {
-  static const EnumNames<CheckpointTransport> t = {{CheckpointTransport::automatic, "automatic"},
-                                                   {CheckpointTransport::mpi_io, "mpi_io"},
-                                                   {CheckpointTransport::ranks_in_turn, "ranks_in_turn"}};
+const EnumNames<Device>& device_names() {  // spelled by core's device_name
+  static const EnumNames<Device> t = {{Device::host, device_name(Device::host)}, {Device::cuda, device_name(Device::cuda)}};
   return t;
 }
 

@@ -2,6 +2,8 @@
 // loss aggregation, tokenizer source, ...): each an enum parsed once by the config reader, with its
 // YAML spellings in one table (config_choices.cpp). Code compares enums, never strings; to_string
 // gives the spelling for logs, metrics and checkpoints (those names are interfaces: keep them).
+// Enums owned by lower layers keep their tables there (Device: core/dtype.hpp; CheckpointTransport:
+// io/checkpoint/checkpoint_options.hpp).
 #pragma once
 #include <ostream>
 #include <string>
@@ -28,7 +30,6 @@ const EnumNames<LossAggregation>& loss_aggregation_names();
 const EnumNames<TokenizerSource>& tokenizer_source_names();
 const EnumNames<BpePattern>& bpe_pattern_names();
 const EnumNames<Device>& device_names();
-const EnumNames<CheckpointTransport>& checkpoint_transport_names();
 
 inline const std::string& to_string(StageKind e) { return enum_name(e, stage_kind_names()); }
 inline const std::string& to_string(DataSource e) { return enum_name(e, data_source_names()); }
