@@ -93,7 +93,7 @@ HfImportSummary import_hf_model(const std::string& hf_dir, const std::string& ou
   for (const auto& [dtype, count] : source.stored_dtypes()) stored[dtype] = count;
   nlohmann::ordered_json state = {{"version", R1_VERSION},
                                   {"imported_from", hf_dir},
-                                  {"architecture", config.architecture},
+                                  {"architecture", to_string(config.architecture)},
                                   {"torch_dtype", source.torch_dtype()},
                                   {"stored_dtypes", stored},
                                   {"tensors", summary.tensors},

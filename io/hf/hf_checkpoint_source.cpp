@@ -209,7 +209,7 @@ HfModelSource HfModelSource::open(const std::string& hf_dir) {
       problems.push_back(n + ": unknown tensor (layer " + std::to_string(*layer) + " is beyond the " + std::to_string(layers) +
                          " decoder layers and the " + std::to_string(mtp) + " MTP layer(s) imported)");
     else
-      problems.push_back(n + ": unknown tensor (not a parameter of a " + s.config_.architecture + " model of this config)");
+      problems.push_back(n + ": unknown tensor (not a parameter of a " + to_string(s.config_.architecture) + " model of this config)");
   }
   if (!problems.empty())
     throw InputError(problem_list(where + ": cannot import the weights", problems));

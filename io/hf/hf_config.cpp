@@ -31,7 +31,7 @@ const std::vector<std::string> kRequiredDeepseekKeys = {"kv_lora_rank",     "qk_
 // The transformers class defaults of the keys that are not required.
 ModelConfig hf_defaults(const std::string& model_type) {
   ModelConfig c;
-  c.architecture = model_type;
+  c.architecture = architecture_from_name(model_type).value();  // checked by the caller
   c.rms_norm_eps = 1e-6;
   c.initializer_range = 0.02;
   c.tie_word_embeddings = false;
@@ -45,7 +45,7 @@ ModelConfig hf_defaults(const std::string& model_type) {
     c.topk_group = 4;
     c.first_k_dense_replace = 3;
     c.norm_topk_prob = true;
-    c.scoring_func = "sigmoid";
+    c.scoring_func = ScoringFunc::sigmoid;
     c.moe_layer_freq = 1;
     c.num_nextn_predict_layers = 0;
     c.rope_interleave = true;
@@ -170,9 +170,7 @@ HfConfigImport hf_config_from_json(const nlohmann::json& j, const std::string& w
   auto model_type_it = j.find("model_type");
   R1_INPUT_CHECK(model_type_it != j.end() && model_type_it->is_string(), where, ": key 'model_type' is missing");
   const std::string model_type = model_type_it->get<std::string>();
-  R1_INPUT_CHECK(model_type == "deepseek_v3" || model_type == "qwen2" || model_type == "llama" || model_type == "qwen3" ||
-                     model_type == "qwen3_moe",
-                 where, ": model_type '", model_type, "' is not supported (deepseek_v3, qwen2, llama, qwen3, qwen3_moe)");
+  R1_INPUT_CHECK(architecture_from_name(model_type).has_value(), where, ": model_type '", model_type, "' is not supported (deepseek_v3, qwen2, llama, qwen3, qwen3_moe)");
   consumed.insert("model_type");
   std::vector<std::string> required = kRequiredKeys;
   if (model_type == "deepseek_v3") required.insert(required.end(), kRequiredDeepseekKeys.begin(), kRequiredDeepseekKeys.end());
@@ -260,7 +258,7 @@ HfConfigImport read_hf_config(const std::string& path) {
 }
 
 nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string& torch_dtype) {
-  const std::string& type = c.architecture;
+  const std::string& type = to_string(c.architecture);
   const bool mla = type == "deepseek_v3", qwen3 = type == "qwen3" || type == "qwen3_moe";
   auto cannot = [&](const std::string& key, const std::string& why) {
     throw InputError("model." + key + ": cannot be written as a Hugging Face " + type + " config: " + why);
@@ -269,7 +267,7 @@ nlohmann::ordered_json hf_config_to_json(const ModelConfig& c, const std::string
   if (mla) {
     if (c.attention_bias) cannot("attention_bias", "r1's MLA has no projection biases but transformers would add them");
     if (c.moe_layer_freq != 1) cannot("moe_layer_freq", "transformers' DeepseekV3 makes every layer after the dense ones MoE");
-    if (c.scoring_func != "sigmoid") cannot("scoring_func", "transformers' DeepseekV3 router uses sigmoid scores");
+    if (c.scoring_func != ScoringFunc::sigmoid) cannot("scoring_func", "transformers' DeepseekV3 router uses sigmoid scores");
     if (c.n_routed_experts == 0 && c.first_k_dense_replace < c.num_hidden_layers)
       cannot("n_routed_experts", "a dense DeepseekV3 needs first_k_dense_replace = num_hidden_layers in transformers");
   } else {

@@ -32,16 +32,16 @@ void read_rope_object(const nlohmann::json& rope, const std::string& name, Model
   rs = RopeScalingConfig{};
   std::set<std::string> allowed = {"rope_type", "type", "rope_theta"};
   if (type == "default") {
-    rs.type = "none";
+    rs.type = RopeScalingType::none;
   } else if (type == "linear") {
-    rs.type = "linear";
+    rs.type = RopeScalingType::linear;
     allowed.insert("factor");
   } else if (type == "yarn") {
-    rs.type = "yarn";
+    rs.type = RopeScalingType::yarn;
     allowed.insert({"factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale", "mscale_all_dim",
                     "truncate"});
   } else if (type == "llama3") {
-    rs.type = "llama3";
+    rs.type = RopeScalingType::llama3;
     allowed.insert({"factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"});
   } else {
     throw InputError(at + ".rope_type: '" + type + "' is not supported (r1 implements default, linear, yarn and llama3)");
@@ -53,12 +53,12 @@ void read_rope_object(const nlohmann::json& rope, const std::string& name, Model
     }
     R1_INPUT_CHECK(allowed.count(it.key()), at, ".", it.key(), ": not supported with rope type '", type, "'");
   }
-  if (rs.type == "none") return;
+  if (rs.type == RopeScalingType::none) return;
   R1_INPUT_CHECK(rope.contains("factor"), at, ".factor is missing");
   rs.factor = number(rope, "factor", at);
   R1_INPUT_CHECK(rs.factor >= 1.0, at, ".factor must be >= 1, got ", rs.factor);
-  if (rs.type == "linear") return;
-  if (rs.type == "llama3") {
+  if (rs.type == RopeScalingType::linear) return;
+  if (rs.type == RopeScalingType::llama3) {
     // transformers' _compute_llama3_parameters reads all four keys (no defaults).
     for (const char* key : {"original_max_position_embeddings", "low_freq_factor", "high_freq_factor"})
       R1_INPUT_CHECK(rope.contains(key) && !rope[key].is_null(), at, ".", key, " is missing (needed by rope type llama3)");
@@ -138,10 +138,10 @@ void read_rope(const nlohmann::json& json, ModelConfig& config, std::set<std::st
 
 void write_rope(const ModelConfig& config, nlohmann::ordered_json& out) {
   const RopeScalingConfig& rs = config.rope_scaling;
-  const std::string hf_type = rs.type == "none" ? "default" : rs.type;
+  const std::string hf_type = rs.type == RopeScalingType::none ? "default" : to_string(rs.type);
   nlohmann::ordered_json scaling = nlohmann::ordered_json::object();
-  if (rs.type != "none") scaling["factor"] = rs.factor;
-  if (rs.type == "yarn") {
+  if (rs.type != RopeScalingType::none) scaling["factor"] = rs.factor;
+  if (rs.type == RopeScalingType::yarn) {
     R1_INPUT_CHECK(rs.mscale_all_dim > 0 || rs.mscale == 1.0,
                    "model.rope_scaling.mscale: transformers ignores mscale unless mscale_all_dim is set; got mscale ",
                    rs.mscale, " with mscale_all_dim 0");
@@ -152,7 +152,7 @@ void write_rope(const ModelConfig& config, nlohmann::ordered_json& out) {
     scaling["beta_slow"] = rs.beta_slow;
     scaling["mscale"] = rs.mscale;
     scaling["mscale_all_dim"] = rs.mscale_all_dim;
-  } else if (rs.type == "llama3") {
+  } else if (rs.type == RopeScalingType::llama3) {
     scaling["low_freq_factor"] = rs.low_freq_factor;
     scaling["high_freq_factor"] = rs.high_freq_factor;
     scaling["original_max_position_embeddings"] = rs.original_max_position_embeddings;
@@ -160,7 +160,7 @@ void write_rope(const ModelConfig& config, nlohmann::ordered_json& out) {
   nlohmann::ordered_json parameters = {{"rope_type", hf_type}, {"rope_theta", config.rope_theta}};
   for (auto it = scaling.begin(); it != scaling.end(); ++it) parameters[it.key()] = it.value();
   out["rope_theta"] = config.rope_theta;
-  if (rs.type == "none") {
+  if (rs.type == RopeScalingType::none) {
     out["rope_scaling"] = nullptr;
   } else {
     nlohmann::ordered_json legacy = {{"type", hf_type}, {"rope_type", hf_type}};

@@ -36,10 +36,10 @@ int bench_decode(const Args& a, const Comm& world) {
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(batch));
   CounterRng rng({uint64_t(c.seed), hash_string("bench-prompts")});
   for (auto& p : prompts)
-    for (int64_t t = 0; t < prompt; ++t) p.push_back(int32_t(rng.below(uint64_t(ctx.model->config().vocab_size))));
+    for (int64_t t = 0; t < prompt; ++t) p.push_back(int32_t(rng.below(uint64_t(ctx.policy.model->config().vocab_size))));
   std::vector<RolloutRequest> requests;
   for (int64_t i = 0; i < batch; ++i) requests.push_back({i, 0, &prompts[size_t(i)]});
-  RolloutEngine engine(*ctx.model, ctx.tokenizer, ctx.grid.get());
+  RolloutEngine engine(*ctx.policy.model, ctx.policy.tokenizer, ctx.run.grid.get());
   double best = 1e30;
   RolloutStats best_stats;
   for (int64_t r = 0; r < rounds + 1; ++r) {  // the first round warms up
@@ -58,7 +58,7 @@ int bench_decode(const Args& a, const Comm& world) {
   if (std::string profile = ComputeRuntime::device_op_profile(); !profile.empty())
     log_line("last round, " + profile);
   const double tokens_per_s = double(batch * fresh) / best;
-  const double weight_bytes = double(ctx.model->params().numel()) * double(dtype_size(ctx.dtype));
+  const double weight_bytes = double(ctx.policy.model->params().numel()) * double(dtype_size(ctx.run.dtype));
   char line[512];
   std::snprintf(line, sizeof line,
                 "bench decode: %s, batch %lld, prompt %lld, %lld new tokens (T %.2f, top-p %.2f): %.1f s -> %s tokens/s, "

@@ -30,7 +30,7 @@ std::string human_bytes(int64_t bytes) {
 }
 
 std::string model_summary(const ModelConfig& c) {
-  std::string s = c.architecture + ", " + std::to_string(c.num_hidden_layers) + " layers";
+  std::string s = to_string(c.architecture) + ", " + std::to_string(c.num_hidden_layers) + " layers";
   if (c.num_nextn_predict_layers > 0) s += " + " + std::to_string(c.num_nextn_predict_layers) + " MTP";
   s += ", hidden " + std::to_string(c.hidden_size) + ", " + std::to_string(c.num_attention_heads) + " heads";
   if (c.is_mla()) {
@@ -43,7 +43,7 @@ std::string model_summary(const ModelConfig& c) {
     s += ", MoE " + std::to_string(c.n_routed_experts) + " experts top-" + std::to_string(c.num_experts_per_tok) + " + " +
          std::to_string(c.n_shared_experts) + " shared";
   if (c.tie_word_embeddings) s += ", tied embeddings";
-  if (c.rope_scaling.type != "none") s += ", rope " + c.rope_scaling.type + " x" + format_count(c.rope_scaling.factor);
+  if (c.rope_scaling.type != RopeScalingType::none) s += ", rope " + to_string(c.rope_scaling.type) + " x" + format_count(c.rope_scaling.factor);
   return s;
 }
 

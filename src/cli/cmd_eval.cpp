@@ -10,11 +10,11 @@
 #include "core/rng.hpp"
 #include "io/checkpoint/checkpoint_file.hpp"
 #include "kernels/runtime.hpp"
-#include "rl/checkpoint_model.hpp"
+#include "engine/checkpoint_model.hpp"
 #include "rl/data/file_dataset.hpp"
 #include "rl/data/synth_datasets.hpp"
 #include "rl/hf_recipe.hpp"
-#include "rl/metrics.hpp"
+#include "engine/metrics.hpp"
 #include "rl/run_config.hpp"
 #include "rl/stages/eval_stage.hpp"
 

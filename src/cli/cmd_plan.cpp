@@ -37,7 +37,7 @@ int64_t default_prompt_tokens(const ModelConfig& m, const PlannedStages& stages)
 std::string model_summary(const ModelConfig& m) {
   const ShardParamCount whole = shard_param_count(m, ModelShard{});
   const int64_t main = whole.total().total - whole.mtp.total;
-  std::string s = m.architecture + ", " + std::to_string(m.num_hidden_layers) + " layers";
+  std::string s = to_string(m.architecture) + ", " + std::to_string(m.num_hidden_layers) + " layers";
   if (m.n_routed_experts > 0)
     s += " (" + std::to_string(whole.dense_layer_count) + " dense + " + std::to_string(whole.moe_layer_count) + " MoE, " +
          std::to_string(m.n_routed_experts) + " routed experts, top-" + std::to_string(m.num_experts_per_tok) + ")";

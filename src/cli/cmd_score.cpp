@@ -10,7 +10,7 @@
 #include "cli/command.hpp"
 #include "io/formats/jsonl.hpp"
 #include "kernels/runtime.hpp"
-#include "rl/checkpoint_model.hpp"
+#include "engine/checkpoint_model.hpp"
 
 namespace r1::cli {
 

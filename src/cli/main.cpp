@@ -18,7 +18,7 @@
 #include "core/log.hpp"
 #include "kernels/blas_kernels.hpp"
 #include "parallel/comm.hpp"
-#include "rl/stop_signal.hpp"
+#include "engine/stop_signal.hpp"
 
 namespace {
 

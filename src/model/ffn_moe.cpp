@@ -19,7 +19,7 @@ MoeFeedForward::MoeFeedForward(const ModelConfig& c, const std::string& prefix, 
   router_.topk_group = c.topk_group;
   router_.norm_topk_prob = c.norm_topk_prob;
   router_.routed_scaling_factor = c.routed_scaling_factor;
-  router_.scoring = c.scoring_func == "softmax" ? ops::RouterScoring::softmax : ops::RouterScoring::sigmoid;
+  router_.scoring = c.scoring_func == ScoringFunc::softmax ? ops::RouterScoring::softmax : ops::RouterScoring::sigmoid;
   const bool all_local = local_.begin == 0 && local_.end == n_experts_;
   R1_CHECK(all_local || (ep_ && ep_->size() * (local_.end - local_.begin) == n_experts_), "expert range [",
            local_.begin, ", ", local_.end, ") of ", n_experts_, " experts needs an expert-parallel group holding the rest");

@@ -7,8 +7,32 @@
 
 namespace r1 {
 
+const EnumNames<Architecture>& architecture_names() {
+  static const EnumNames<Architecture> t = {{Architecture::deepseek_v3, "deepseek_v3"}, {Architecture::qwen2, "qwen2"},
+                                            {Architecture::llama, "llama"},             {Architecture::qwen3, "qwen3"},
+                                            {Architecture::qwen3_moe, "qwen3_moe"}};
+  return t;
+}
+
+const EnumNames<RopeScalingType>& rope_scaling_type_names() {
+  static const EnumNames<RopeScalingType> t = {{RopeScalingType::none, "none"}, {RopeScalingType::linear, "linear"},
+                                               {RopeScalingType::yarn, "yarn"}, {RopeScalingType::llama3, "llama3"}};
+  return t;
+}
+
+const EnumNames<ScoringFunc>& scoring_func_names() {
+  static const EnumNames<ScoringFunc> t = {{ScoringFunc::sigmoid, "sigmoid"}, {ScoringFunc::softmax, "softmax"}};
+  return t;
+}
+
+std::optional<Architecture> architecture_from_name(const std::string& name) {
+  for (const auto& [e, spelling] : architecture_names())
+    if (spelling == name) return e;
+  return std::nullopt;
+}
+
 void RopeScalingConfig::visit(ConfigVisitor& v) {
-  v.choice("type", type, {"none", "linear", "yarn", "llama3"}, "RoPE context-extension method");
+  choice(v, "type", type, rope_scaling_type_names(), "RoPE context-extension method");
   v.field("factor", factor, "scaling factor (positions / factor for linear; YaRN's s)", at_least(1.0));
   v.field("original_max_position_embeddings", original_max_position_embeddings, "YaRN, llama3: pre-extension context",
           at_least(1));
@@ -24,11 +48,10 @@ void RopeScalingConfig::visit(ConfigVisitor& v) {
 
 void ModelConfig::visit(ConfigVisitor& v) {
   v.field("from_hf", from_hf, "Hugging Face model folder: architecture, weights, tokenizer and chat template from it");
-  v.choice("architecture", architecture, {"deepseek_v3", "qwen2", "llama", "qwen3", "qwen3_moe"},
-           "model family (HF model_type)");
+  choice(v, "architecture", architecture, architecture_names(), "model family (HF model_type)");
   // Qwen3-MoE's router is softmax top-k without shared experts: its defaults, as transformers'.
-  if (v.reading() && architecture == "qwen3_moe") {
-    scoring_func = "softmax";
+  if (v.reading() && architecture == Architecture::qwen3_moe) {
+    scoring_func = ScoringFunc::softmax;
     n_shared_experts = 0;
     routed_scaling_factor = 1.0;
     n_group = topk_group = 1;
@@ -56,7 +79,7 @@ void ModelConfig::visit(ConfigVisitor& v) {
   v.field("topk_group", topk_group, "groups kept per token", at_least(1));
   v.field("routed_scaling_factor", routed_scaling_factor, "scale of routed expert weights", greater_than(0));
   v.field("norm_topk_prob", norm_topk_prob, "normalise the top-k weights");
-  v.choice("scoring_func", scoring_func, {"sigmoid", "softmax"}, "router affinity function");
+  choice(v, "scoring_func", scoring_func, scoring_func_names(), "router affinity function");
   v.field("first_k_dense_replace", first_k_dense_replace, "leading layers with a dense FFN", at_least(0));
   v.field("moe_layer_freq", moe_layer_freq, "every k-th layer after the dense ones is MoE", at_least(1));
   v.field("router_bias_update_speed", router_bias_update_speed, "aux-loss-free balancing bias step (gamma)", at_least(0));
@@ -66,7 +89,7 @@ void ModelConfig::visit(ConfigVisitor& v) {
   v.field("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon", greater_than(0));
   v.field("rope_theta", rope_theta, "RoPE base", greater_than(1));
   // Default follows the architecture read above: DeepSeek pairs, Qwen2/Llama halves.
-  if (v.reading()) rope_interleave = architecture == "deepseek_v3";
+  if (v.reading()) rope_interleave = architecture == Architecture::deepseek_v3;
   v.field("rope_interleave", rope_interleave, "rotate adjacent pairs (default for deepseek_v3) instead of halves");
   section(v, "rope_scaling", rope_scaling, "RoPE scaling");
   v.field("max_position_embeddings", max_position_embeddings, "longest position", at_least(1));
@@ -80,7 +103,7 @@ bool ModelConfig::is_moe_layer(int64_t layer) const {
 
 double ModelConfig::softmax_scale() const {
   double s = 1.0 / std::sqrt(double(is_mla() ? qk_head_dim() : gqa_head_dim()));
-  if (is_mla() && rope_scaling.type == "yarn" && rope_scaling.mscale_all_dim > 0 && rope_scaling.factor > 1) {
+  if (is_mla() && rope_scaling.type == RopeScalingType::yarn && rope_scaling.mscale_all_dim > 0 && rope_scaling.factor > 1) {
     double m = 0.1 * rope_scaling.mscale_all_dim * std::log(rope_scaling.factor) + 1.0;
     s *= m * m;
   }
@@ -97,8 +120,8 @@ void ModelConfig::validate(const std::string& where) const {
       fail("num_key_value_heads: " + std::to_string(num_key_value_heads) + " does not divide num_attention_heads " +
            std::to_string(num_attention_heads));
     if (gqa_head_dim() % 2) fail("head_dim: must be even for RoPE");
-    if (n_routed_experts > 0 && architecture != "qwen3_moe")
-      fail("n_routed_experts: MoE layers need architecture deepseek_v3 or qwen3_moe (got " + architecture + ")");
+    if (n_routed_experts > 0 && architecture != Architecture::qwen3_moe)
+      fail("n_routed_experts: MoE layers need architecture deepseek_v3 or qwen3_moe (got " + to_string(architecture) + ")");
     if (num_nextn_predict_layers > 0) fail("num_nextn_predict_layers: MTP needs architecture deepseek_v3");
   } else if (qk_rope_head_dim % 2) {
     fail("qk_rope_head_dim: must be even");
@@ -116,20 +139,20 @@ void ModelConfig::validate(const std::string& where) const {
       fail("n_group: group-limited routing needs at least 2 experts per group");
   }
   if (first_k_dense_replace > num_hidden_layers) fail("first_k_dense_replace: exceeds num_hidden_layers");
-  if (architecture == "qwen3_moe") {
+  if (architecture == Architecture::qwen3_moe) {
     // transformers' Qwen3MoeSparseMoeBlock: softmax over all experts, top-k, optional renormalisation.
     auto fixed = [&](bool ok, const std::string& key, const std::string& want) {
       if (!ok) fail(key + ": must be " + want + " for architecture qwen3_moe (Qwen3-MoE's router)");
     };
-    fixed(scoring_func == "softmax", "scoring_func", "softmax");
+    fixed(scoring_func == ScoringFunc::softmax, "scoring_func", "softmax");
     fixed(n_shared_experts == 0, "n_shared_experts", "0 (no shared experts)");
     fixed(routed_scaling_factor == 1.0, "routed_scaling_factor", "1");
     fixed(n_group == 1 && topk_group == 1, "n_group", "1 with topk_group 1 (no group-limited routing)");
     fixed(first_k_dense_replace == 0 && moe_layer_freq == 1, "first_k_dense_replace",
           "0 with moe_layer_freq 1 (every layer MoE: decoder_sparse_step 1, mlp_only_layers [])");
   }
-  if (rope_scaling.type != "none" && rope_scaling.factor < 1) fail("rope_scaling.factor: must be >= 1");
-  if (rope_scaling.type == "llama3" && !(rope_scaling.high_freq_factor > rope_scaling.low_freq_factor))
+  if (rope_scaling.type != RopeScalingType::none && rope_scaling.factor < 1) fail("rope_scaling.factor: must be >= 1");
+  if (rope_scaling.type == RopeScalingType::llama3 && !(rope_scaling.high_freq_factor > rope_scaling.low_freq_factor))
     fail("rope_scaling.high_freq_factor: must exceed low_freq_factor (llama3)");
 }
 

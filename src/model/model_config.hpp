@@ -6,14 +6,31 @@
 // on every layer, no shared experts and no balancing bias).
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <ostream>
 #include <string>
 
 #include "core/config_visitor.hpp"
 
 namespace r1 {
 
+// The model's enumerated choices, spelled as Hugging Face spells them (model_type, rope_type,
+// scoring_func); one table each (model_config.cpp).
+enum class Architecture { deepseek_v3, qwen2, llama, qwen3, qwen3_moe };
+enum class RopeScalingType { none, linear, yarn, llama3 };
+enum class ScoringFunc { sigmoid, softmax };
+const EnumNames<Architecture>& architecture_names();
+const EnumNames<RopeScalingType>& rope_scaling_type_names();
+const EnumNames<ScoringFunc>& scoring_func_names();
+inline const std::string& to_string(Architecture e) { return enum_name(e, architecture_names()); }
+inline const std::string& to_string(RopeScalingType e) { return enum_name(e, rope_scaling_type_names()); }
+inline const std::string& to_string(ScoringFunc e) { return enum_name(e, scoring_func_names()); }
+inline std::ostream& operator<<(std::ostream& os, Architecture e) { return os << to_string(e); }
+// The architecture a Hugging Face model_type names, if r1 implements it.
+std::optional<Architecture> architecture_from_name(const std::string& name);
+
 struct RopeScalingConfig {
-  std::string type = "none";  // none | linear | yarn | llama3
+  RopeScalingType type = RopeScalingType::none;
   double factor = 1.0;
   int64_t original_max_position_embeddings = 4096;  // YaRN and llama3: the pre-extension context
   double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3's wavelength bounds
@@ -28,7 +45,7 @@ struct ModelConfig {
   // recipe's), and the run starts from its weights, tokenizer and generation settings
   // (rl/hf_recipe.hpp). "" = the architecture is the keys below.
   std::string from_hf;
-  std::string architecture = "deepseek_v3";  // deepseek_v3 | qwen2 | llama | qwen3 | qwen3_moe
+  Architecture architecture = Architecture::deepseek_v3;
   int64_t vocab_size = 512;
   int64_t hidden_size = 64;
   int64_t intermediate_size = 128;  // dense SwiGLU width (first_k_dense_replace layers, dense models)
@@ -51,7 +68,7 @@ struct ModelConfig {
   int64_t n_group = 1, topk_group = 1;
   double routed_scaling_factor = 1.0;
   bool norm_topk_prob = true;
-  std::string scoring_func = "sigmoid";  // sigmoid | softmax
+  ScoringFunc scoring_func = ScoringFunc::sigmoid;
   int64_t first_k_dense_replace = 0;
   int64_t moe_layer_freq = 1;
   // Balance: aux-loss-free bias step and optional sequence-wise auxiliary loss weight
@@ -73,11 +90,11 @@ struct ModelConfig {
   // Cross-field rules; throws InputError naming `where` (file) and the keys involved.
   void validate(const std::string& where) const;
 
-  bool is_mla() const { return architecture == "deepseek_v3"; }
+  bool is_mla() const { return architecture == Architecture::deepseek_v3; }
   // Qwen3: q_norm / k_norm ([head_dim] RMSNorm weights) applied to every q and k head before RoPE.
-  bool has_qk_norm() const { return architecture == "qwen3" || architecture == "qwen3_moe"; }
+  bool has_qk_norm() const { return architecture == Architecture::qwen3 || architecture == Architecture::qwen3_moe; }
   // DeepSeek's aux-loss-free balancing bias (gate.e_score_correction_bias); Qwen3-MoE has none.
-  bool router_has_bias() const { return architecture != "qwen3_moe"; }
+  bool router_has_bias() const { return architecture != Architecture::qwen3_moe; }
   bool is_moe_layer(int64_t layer) const;
   int64_t gqa_head_dim() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
   int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }

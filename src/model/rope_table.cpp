@@ -38,9 +38,9 @@ std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* atten
   std::vector<double> inv(size_t(dim / 2));
   double factor = 1.0;
   for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = 1.0f / pos_freq[size_t(i)];
-  if (rs.type == "linear") {
+  if (rs.type == RopeScalingType::linear) {
     for (int64_t i = 0; i < dim / 2; ++i) inv[size_t(i)] = float(inv[size_t(i)]) / float(rs.factor);
-  } else if (rs.type == "yarn") {
+  } else if (rs.type == RopeScalingType::yarn) {
     double low = std::floor(find_correction_dim(rs.beta_fast, double(dim), base, double(rs.original_max_position_embeddings)));
     double high = std::ceil(find_correction_dim(rs.beta_slow, double(dim), base, double(rs.original_max_position_embeddings)));
     low = std::max(low, 0.0);
@@ -57,7 +57,7 @@ std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double* atten
     }
     if (rs.mscale_all_dim > 0) factor = yarn_get_mscale(rs.factor, rs.mscale) / yarn_get_mscale(rs.factor, rs.mscale_all_dim);
     else factor = yarn_get_mscale(rs.factor, rs.mscale);
-  } else if (rs.type == "llama3") {
+  } else if (rs.type == RopeScalingType::llama3) {
     // transformers' _compute_llama3_parameters, float32 as torch evaluates it: a python scalar over a
     // tensor is reciprocal() times the scalar, and scalars are rounded to float32 before each op.
     const float f = float(rs.factor), low = float(rs.low_freq_factor);

@@ -38,7 +38,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   RunContext ctx{c, in.config_file, world, world, build_tokenizer(c)};
   setup_random_rank_model(ctx, world);
   std::vector<Example> data = stage_dataset(ctx, stage);
-  Optimizer opt(ctx.model->params(), stage.optim, stage.steps);
+  Optimizer opt(ctx.policy.model->params(), stage.optim, stage.steps);
   EpochSampler sampler(int64_t(data.size()), uint64_t(c.seed));
   const LossOn loss_on = stage.kind == StageKind::pretrain ? LossOn::all_tokens : LossOn::response_tokens;
 
@@ -46,7 +46,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   r.ranks = world.size();
   r.global_batch = stage.batch_size;
   r.steps = o.steps;
-  r.parameters = ctx.model->params().numel();
+  r.parameters = ctx.policy.model->params().numel();
   int64_t tokens = 0;
   double seconds = 0, parts[4] = {0, 0, 0, 0};
   for (int64_t step = 0; step < stage.steps; ++step) {
@@ -83,7 +83,7 @@ BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o,
   r.all_to_all_s = parts[1];
   r.pipeline_wait_s = parts[2];
   r.all_reduce_s = parts[3];
-  r.model_tflops_per_s = training_flops_per_token(ctx.model->config(), stage.seq_len) * r.tokens_per_s_per_rank / 1e12;
+  r.model_tflops_per_s = training_flops_per_token(ctx.policy.model->config(), stage.seq_len) * r.tokens_per_s_per_rank / 1e12;
   if (o.peak_tflops > 0) r.mfu = r.model_tflops_per_s / o.peak_tflops;
   r.peak_device_bytes = world.allreduce(ComputeRuntime::device_peak_bytes(), ReduceOp::max);
   return r;

@@ -21,12 +21,6 @@ const EnumNames<SynthSplit>& synth_split_names() {
   return t;
 }
 
-const EnumNames<LrSchedule>& lr_schedule_names() {
-  static const EnumNames<LrSchedule> t = {
-      {LrSchedule::constant, "constant"}, {LrSchedule::linear, "linear"}, {LrSchedule::cosine, "cosine"}};
-  return t;
-}
-
 const EnumNames<LossAggregation>& loss_aggregation_names() {
   static const EnumNames<LossAggregation> t = {{LossAggregation::grpo, "grpo"},
                                                {LossAggregation::token_mean, "token_mean"},

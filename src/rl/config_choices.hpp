@@ -1,9 +1,9 @@
-// The enumerated choices of a recipe file (stage kind, data source, learning-rate schedule, GRPO
+// The enumerated choices of a recipe file (stage kind, data source, GRPO
 // loss aggregation, tokenizer source, ...): each an enum parsed once by the config reader, with its
 // YAML spellings in one table (config_choices.cpp). Code compares enums, never strings; to_string
 // gives the spelling for logs, metrics and checkpoints (those names are interfaces: keep them).
 // Enums owned by lower layers keep their tables there (Device: core/dtype.hpp; CheckpointTransport:
-// io/checkpoint/checkpoint_options.hpp).
+// io/checkpoint/checkpoint_options.hpp; LrSchedule: engine/engine_config.hpp).
 #pragma once
 #include <ostream>
 #include <string>
@@ -17,7 +17,6 @@ namespace r1 {
 enum class StageKind { pretrain, sft, grpo, rejection_sample, distill, eval };
 enum class DataSource { synth, path, previous, random };
 enum class SynthSplit { train, heldout };  // the synthetic task's disjoint splits
-enum class LrSchedule { constant, linear, cosine };
 enum class LossAggregation { grpo, token_mean, dr_grpo };
 enum class TokenizerSource { train, path };
 enum class BpePattern { qwen2, gpt2 };
@@ -25,7 +24,6 @@ enum class BpePattern { qwen2, gpt2 };
 const EnumNames<StageKind>& stage_kind_names();
 const EnumNames<DataSource>& data_source_names();
 const EnumNames<SynthSplit>& synth_split_names();
-const EnumNames<LrSchedule>& lr_schedule_names();
 const EnumNames<LossAggregation>& loss_aggregation_names();
 const EnumNames<TokenizerSource>& tokenizer_source_names();
 const EnumNames<BpePattern>& bpe_pattern_names();
@@ -34,7 +32,6 @@ const EnumNames<Device>& device_names();
 inline const std::string& to_string(StageKind e) { return enum_name(e, stage_kind_names()); }
 inline const std::string& to_string(DataSource e) { return enum_name(e, data_source_names()); }
 inline const std::string& to_string(SynthSplit e) { return enum_name(e, synth_split_names()); }
-inline const std::string& to_string(LrSchedule e) { return enum_name(e, lr_schedule_names()); }
 inline const std::string& to_string(LossAggregation e) { return enum_name(e, loss_aggregation_names()); }
 inline const std::string& to_string(TokenizerSource e) { return enum_name(e, tokenizer_source_names()); }
 inline const std::string& to_string(BpePattern e) { return enum_name(e, bpe_pattern_names()); }

@@ -28,19 +28,19 @@ Tokenizer build_tokenizer(const RunConfig& c) {
 }
 
 std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) {
-  const RunConfig& c = ctx.config;
+  const RunConfig& c = ctx.run.config;
   uint64_t seed = uint64_t(c.seed);
-  if (s.data.source == DataSource::path) return load_dataset_examples(ctx.tokenizer, s.data.path, s.data.examples);
+  if (s.data.source == DataSource::path) return load_dataset_examples(ctx.policy.tokenizer, s.data.path, s.data.examples);
   if (s.data.source == DataSource::previous) {
-    if (ctx.previous_sft.empty() && !ctx.previous_sft_path.empty())  // restarted after the stage that wrote it
-      return load_dataset_examples(ctx.tokenizer, ctx.previous_sft_path);
-    R1_INPUT_CHECK(!ctx.previous_sft.empty(), ctx.config_file, ": stage '", s.display_name(),
+    if (ctx.state.previous_sft.empty() && !ctx.state.previous_sft_path.empty())  // restarted after the stage that wrote it
+      return load_dataset_examples(ctx.policy.tokenizer, ctx.state.previous_sft_path);
+    R1_INPUT_CHECK(!ctx.state.previous_sft.empty(), ctx.run.config_file, ": stage '", s.display_name(),
                    "': data.source 'previous' but no earlier stage produced an SFT set");
-    return ctx.previous_sft;
+    return ctx.state.previous_sft;
   }
   if (s.data.source == DataSource::random) {  // fixed-length sequences of random ids: benchmarks only
     std::vector<Example> out(static_cast<size_t>(s.data.examples));
-    const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : ctx.tokenizer.vocab_size();
+    const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : ctx.policy.tokenizer.vocab_size();
     for (int64_t i = 0; i < s.data.examples; ++i) {
       CounterRng rng({seed, hash_string("random-data"), uint64_t(i)});
       out[size_t(i)].id = i;
@@ -49,9 +49,9 @@ std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) 
     return out;
   }
   SynthSplit split = s.data.split;
-  if (s.kind == StageKind::pretrain) return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.tokenizer);
-  if (s.kind == StageKind::sft) return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
-  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.tokenizer, ctx.prompt_template);
+  if (s.kind == StageKind::pretrain) return synth_pretrain_documents(c.synth, seed, s.data.examples, ctx.policy.tokenizer);
+  if (s.kind == StageKind::sft) return synth_sft_examples(c.synth, seed, split, s.data.examples, ctx.policy.tokenizer, ctx.policy.prompt_template);
+  return synth_prompts(c.synth, seed, split, s.data.examples, ctx.policy.tokenizer, ctx.policy.prompt_template);
 }
 
 }  // namespace r1

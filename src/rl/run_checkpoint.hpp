@@ -16,7 +16,8 @@
 
 #include "io/checkpoint/checkpoint_file.hpp"
 #include "rl/data/epoch_sampler.hpp"
-#include "rl/optimizer.hpp"
+#include "engine/optimizer.hpp"
+#include "engine/train_checkpoint.hpp"
 #include "rl/run_context.hpp"
 
 namespace r1 {
@@ -32,7 +33,7 @@ struct StageProgress {
 struct ResumePoint {
   std::string path;
   StageProgress progress;
-  nlohmann::json stage_state;
+  StageState stage_state;
   int64_t global_step = 0, optimizer_steps = 0, metrics_bytes = 0;
   bool has_optimizer = false, has_reference = false;
   std::string model_name;
@@ -41,7 +42,6 @@ struct ResumePoint {
   std::shared_ptr<CheckpointReader> reader;
 };
 
-CheckpointIoOptions checkpoint_io_options(const CheckpointConfig& c);
 std::string checkpoint_dir(const RunConfig& c);
 
 // Collective. Writes the state at `progress`; `opt` and `reference` may be null.
@@ -53,6 +53,17 @@ std::optional<ResumePoint> find_resume_point(const RunContext& ctx);
 void load_model_weights(const ResumePoint& r, Model& model, const Comm& comm);
 void load_optimizer_state(const ResumePoint& r, Optimizer& opt, const ParamStore& store, const Comm& comm);
 std::unique_ptr<Model> load_reference_model(const ResumePoint& r, const Model& like, const Comm& comm);
+
+// Collective. The policy's weights and the recipe's state (global step, model name, the stage's own
+// state, evaluation results so far) from the checkpoint.
+void restore_recipe_state(RunContext& ctx, const ResumePoint& r);
+
+// Restart validation, before any output is touched. The model config the checkpoint must hold (the
+// policy's, or the student's of the distill stage that wrote it), checked against its tensors
+// (InputError listing them); a changed config is logged line by line.
+ModelConfig validate_resume(const Run& run, const ResumePoint& r, const ModelConfig& policy, int64_t tokenizer_vocab);
+// init.checkpoint must hold the policy's tensors (InputError listing those that differ).
+void validate_init_checkpoint(const Run& run, const ModelConfig& policy);
 
 // The resume point for the running stage when the run restarts inside it (steps already done);
 // the stage restores its sampler/optimizer from it and then calls finish_resume().

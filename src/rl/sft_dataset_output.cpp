@@ -11,12 +11,12 @@ namespace r1 {
 std::string write_sft_dataset(RunContext& ctx, const StageConfig& stage, const std::string& path_in,
                               const std::vector<Example>& examples) {
   std::string path = path_in.empty()
-                         ? (std::filesystem::path(ctx.config.run_dir) / (stage.display_name() + ".h5")).string()
+                         ? (std::filesystem::path(ctx.run.config.run_dir) / (stage.display_name() + ".h5")).string()
                          : path_in;
-  if (ctx.world.rank() == 0) {
+  if (ctx.run.world.rank() == 0) {
     DatasetAttributes attr;
     attr.kind = DatasetKind::sft;
-    attr.tokenizer = tokenizer_identity(ctx.tokenizer);
+    attr.tokenizer = tokenizer_identity(ctx.policy.tokenizer);
     attr.chat_template = "compact";
     attr.source_path = "r1 stage " + stage.display_name();
     attr.created_by = std::string("r1 ") + R1_VERSION;
@@ -32,7 +32,7 @@ std::string write_sft_dataset(RunContext& ctx, const StageConfig& stage, const s
     }
     write_dataset(path, attr, records);
   }
-  ctx.world.barrier();
+  ctx.run.world.barrier();
   return path;
 }
 

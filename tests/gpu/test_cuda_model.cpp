@@ -29,7 +29,7 @@ namespace {
 
 ModelConfig moe_config() {
   ModelConfig c;
-  c.architecture = "deepseek_v3";
+  c.architecture = Architecture::deepseek_v3;
   c.vocab_size = 1000;
   c.hidden_size = 256;
   c.intermediate_size = 512;
@@ -62,7 +62,7 @@ ModelConfig all_experts_routed(ModelConfig c) {
 
 ModelConfig dense_config() {
   ModelConfig c;
-  c.architecture = "qwen2";
+  c.architecture = Architecture::qwen2;
   c.vocab_size = 1000;
   c.hidden_size = 256;
   c.intermediate_size = 512;
@@ -82,7 +82,7 @@ ModelConfig dense_config() {
 // experts and no router bias.
 ModelConfig qwen3_config(bool moe) {
   ModelConfig c = dense_config();
-  c.architecture = moe ? "qwen3_moe" : "qwen3";
+  c.architecture = moe ? Architecture::qwen3_moe : Architecture::qwen3;
   c.attention_bias = false;
   c.tie_word_embeddings = false;
   c.head_dim = 48;
@@ -90,7 +90,7 @@ ModelConfig qwen3_config(bool moe) {
     c.n_routed_experts = 8;
     c.num_experts_per_tok = 8;  // every token to every expert: no discontinuous choice (see above)
     c.moe_intermediate_size = 128;
-    c.scoring_func = "softmax";
+    c.scoring_func = ScoringFunc::softmax;
     c.n_shared_experts = 0;
     c.n_group = c.topk_group = 1;
   }

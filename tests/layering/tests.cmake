@@ -14,5 +14,6 @@ endfunction()
 
 r1_layering_probe(kernels_includes_rl r1_kernels "rl/run_config.hpp")
 r1_layering_probe(model_includes_io r1_model "io/hf/hf_config.hpp")
+r1_layering_probe(engine_includes_rl r1_engine "rl/run_context.hpp")
 r1_layering_probe(parallel_includes_cuda_backend r1_parallel "kernels/cuda/cuda_ops.hpp")
 r1_layering_probe(rl_includes_host_backend r1_rl "kernels/host/host_ops.hpp")

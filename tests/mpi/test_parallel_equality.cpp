@@ -108,14 +108,14 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
   rc.stages.push_back(stage);
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
   RunContext ctx{rc, "<test>", comm, comm, tok};
-  ctx.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
-  ctx.dp = ctx.grid->dp();
-  ctx.model = make_rank_model(ctx, rc.model);
-  ctx.model->init_weights(11);
+  ctx.run.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
+  ctx.run.dp = ctx.run.grid->dp();
+  ctx.policy.model = make_rank_model(ctx, rc.model);
+  ctx.policy.model->init_weights(11);
   std::vector<Example> examples = make_examples(8, rc.model.vocab_size, 21);
   std::vector<const Example*> batch;
   for (auto& e : examples) batch.push_back(&e);
-  Optimizer opt(ctx.model->params(), stage.optim, 1);
+  Optimizer opt(ctx.policy.model->params(), stage.optim, 1);
   StepResult r;
   // Rollouts first (weights still at their initial values): 6 prompts x 2 samples, every replica
   // generating all of them.
@@ -127,7 +127,7 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
   SamplingConfig sc;
   sc.max_new_tokens = 8;
   sc.batch = 5;  // fewer slots than requests: continuous batching
-  RolloutEngine engine(*ctx.model, tok, ctx.grid.get());
+  RolloutEngine engine(*ctx.policy.model, tok, ctx.run.grid.get());
   for (auto& rollout : engine.generate(requests, sc, 99, 1)) r.tokens.push_back(rollout.tokens);
 
   SftStepStats st = sft_step(ctx, opt, stage, batch, LossOn::all_tokens);
@@ -136,7 +136,7 @@ StepResult run_step(const Comm& comm, const std::string& model_yaml, int64_t pp,
   std::string path = scratch + "/grads-" + std::to_string(comm.size()) + "-" + std::to_string(pp) + "-" + std::to_string(ep) + ".h5";
   {
     CheckpointWriter w(path, comm);
-    write_param_tensors(w, ctx.model->params(), ctx.model->params().flat_grads(), "grad", comm);
+    write_param_tensors(w, ctx.policy.model->params(), ctx.policy.model->params().flat_grads(), "grad", comm);
     w.commit();
   }
   if (comm.rank() == 0) {
@@ -207,13 +207,13 @@ std::map<int64_t, std::vector<int32_t>> split_rollouts(const Comm& comm, int64_t
   rc.seed = 5;
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
   RunContext ctx{rc, "<test>", comm, comm, tok};
-  ctx.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
-  ctx.model = make_rank_model(ctx, rc.model);
-  ctx.model->init_weights(11);
+  ctx.run.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
+  ctx.policy.model = make_rank_model(ctx, rc.model);
+  ctx.policy.model->init_weights(11);
   std::vector<Example> examples = make_examples(12, rc.model.vocab_size, 23);
   std::vector<std::vector<int32_t>> prompts;
   for (auto& e : examples) prompts.push_back(std::vector<int32_t>(e.response.begin(), e.response.begin() + 3));
-  const int64_t dp = comm.size() / pp, d = ctx.grid->position().dp_rank;
+  const int64_t dp = comm.size() / pp, d = ctx.run.grid->position().dp_rank;
   std::vector<int64_t> mine;
   for (int64_t i = 0; i < 12; ++i) {
     int64_t owner = dp == 1 || i < 9 ? 0 : 1 + (i - 9) % std::max<int64_t>(1, std::min<int64_t>(dp - 1, 2));
@@ -224,10 +224,10 @@ std::map<int64_t, std::vector<int32_t>> split_rollouts(const Comm& comm, int64_t
   SamplingConfig sc;
   sc.max_new_tokens = 6;
   sc.batch = 4;  // rounds = ceil(requests / 4) x 6: replicas with more requests run more rounds
-  RolloutEngine engine(*ctx.model, tok, ctx.grid.get());
+  RolloutEngine engine(*ctx.policy.model, tok, ctx.run.grid.get());
   std::vector<Rollout> rollouts = engine.generate(requests, sc, 77, 2);
   std::map<int64_t, std::vector<int32_t>> out;
-  if (ctx.grid->position().stage == 0)
+  if (ctx.run.grid->position().stage == 0)
     for (size_t k = 0; k < mine.size(); ++k) out[mine[k]] = rollouts[k].tokens;
   return out;
 }

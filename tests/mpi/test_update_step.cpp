@@ -1,4 +1,4 @@
-// The one update path (rl/update_step.hpp) under every training stage: the routers' balancing bias
+// The one update path (engine/update_step.hpp) under every training stage: the routers' balancing bias
 // moves with the update's expert loads whatever the loss (a GRPO-style loss moves it exactly as the
 // SFT loss does, and both as the sign rule computed here from the loads of a separate forward,
 // summed over the replicas), and a non-finite gradient is skipped with the weights untouched, counted,
@@ -15,7 +15,7 @@
 #include "mpi/mpi_test_support.hpp"
 #include "rl/data/token_batch_builder.hpp"
 #include "rl/model_factory.hpp"
-#include "rl/update_step.hpp"
+#include "engine/update_step.hpp"
 
 using namespace r1;
 using namespace r1::test;
@@ -59,11 +59,11 @@ struct Setup {
     stage.kind = StageKind::grpo;
     stage.optim.grad_clip = 0;
     rc.stages.push_back(stage);
-    ctx = std::make_unique<RunContext>(RunContext{rc, "<test>", comm, comm, tok});
-    ctx->grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
-    ctx->dp = ctx->grid->dp();
-    ctx->model = make_rank_model(*ctx, rc.model);
-    ctx->model->init_weights(7);
+    ctx = std::make_unique<RunContext>(rc, "<test>", comm, comm, tok);
+    ctx->run.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
+    ctx->run.dp = ctx->run.grid->dp();
+    ctx->policy.model = make_rank_model(*ctx, rc.model);
+    ctx->policy.model->init_weights(7);
     CounterRng rng({17, uint64_t(comm.rank())});
     for (int i = 0; i < 6; ++i) {
       Example e;
@@ -79,7 +79,7 @@ struct Setup {
   }
   std::vector<double> biases() const {
     std::vector<double> out;
-    const ParamStore& ps = ctx->model->params();
+    const ParamStore& ps = ctx->policy.model->params();
     for (size_t i = 0; i < ps.params().size(); ++i)
       if (ps.params()[i].name.find("e_score_correction_bias") != std::string::npos)
         for (double v : to_f64_vector(ps.value(int(i)))) out.push_back(v);
@@ -108,8 +108,8 @@ BOOST_AUTO_TEST_CASE(router_bias_moves_with_the_loads_whatever_the_loss) {
   int64_t experts = probe.rc.model.n_routed_experts;
   for (const TokenBatch& b : probe.micro()) {
     ModelActs acts;
-    probe.ctx->model->forward(b, acts, ForwardMode::train);
-    auto l = probe.ctx->model->expert_load(acts);
+    probe.ctx->policy.model->forward(b, acts, ForwardMode::train);
+    auto l = probe.ctx->policy.model->expert_load(acts);
     if (load.empty()) load.assign(l.size() * size_t(experts), 0);
     for (size_t i = 0; i < l.size(); ++i)
       for (size_t e = 0; e < size_t(experts); ++e) load[i * size_t(experts) + e] += l[i][e];
@@ -127,23 +127,23 @@ BOOST_AUTO_TEST_CASE(router_bias_moves_with_the_loads_whatever_the_loss) {
     }
   }
 
-  Optimizer opt_sft(sft.ctx->model->params(), sft.rc.stages[0].optim, 1);
+  Optimizer opt_sft(sft.ctx->policy.model->params(), sft.rc.stages[0].optim, 1);
   std::vector<TokenBatch> m1 = sft.micro();
   auto sft_loss = [&](size_t, const TokenBatch& b, const ModelOutput&) {
     MicroBatchGrad g;
     g.dlogp = filled(b.size(), -0.01);
     return g;
   };
-  UpdateResult a = run_update(*sft.ctx, opt_sft, m1, 12 * comm.size(), sft_loss, {});
+  UpdateResult a = run_update(sft.ctx->update_target(), opt_sft, m1, 12 * comm.size(), sft_loss, {});
 
-  Optimizer opt_grpo(grpo.ctx->model->params(), grpo.rc.stages[0].optim, 1);
+  Optimizer opt_grpo(grpo.ctx->policy.model->params(), grpo.rc.stages[0].optim, 1);
   std::vector<TokenBatch> m2 = grpo.micro();
   auto grpo_loss = [&](size_t mi, const TokenBatch& b, const ModelOutput&) {  // advantages of either sign
     MicroBatchGrad g;
     g.dlogp = filled(b.size(), mi == 0 ? 0.3 : -0.7);
     return g;
   };
-  UpdateResult b = run_update(*grpo.ctx, opt_grpo, m2, 12 * comm.size(), grpo_loss, {});
+  UpdateResult b = run_update(grpo.ctx->update_target(), opt_grpo, m2, 12 * comm.size(), grpo_loss, {});
 
   BOOST_TEST(!a.skipped);
   BOOST_TEST(!b.skipped);
@@ -157,8 +157,8 @@ BOOST_AUTO_TEST_CASE(router_bias_moves_with_the_loads_whatever_the_loss) {
 BOOST_AUTO_TEST_CASE(nonfinite_gradient_is_skipped_counted_and_stops_after_the_limit) {
   Comm comm = world_comm();
   Setup s(comm);
-  Optimizer opt(s.ctx->model->params(), s.rc.stages[0].optim, 3);
-  const ParamStore& ps = s.ctx->model->params();
+  Optimizer opt(s.ctx->policy.model->params(), s.rc.stages[0].optim, 3);
+  const ParamStore& ps = s.ctx->policy.model->params();
   // Every weight but the router bias (which follows the loads, finite here) must stay as it was.
   auto weights = [&] {
     std::vector<double> out;
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(nonfinite_gradient_is_skipped_counted_and_stops_after_the_l
       g.dlogp = filled(b.size(), comm.rank() == 0 && mi == 0 ? std::numeric_limits<double>::quiet_NaN() : 0.1);
       return g;
     };
-    UpdateResult r = run_update(*s.ctx, opt, m, 12 * comm.size(), nan_loss, {});
+    UpdateResult r = run_update(s.ctx->update_target(), opt, m, 12 * comm.size(), nan_loss, {});
     BOOST_TEST(r.skipped);  // on every rank: the norm is global
     BOOST_TEST(r.lr == 0.0);
     guard.record(r.skipped);

@@ -1,4 +1,4 @@
-// The recipe's enumerated choices (rl/config_choices.hpp) through the YAML reader and writer: every
+// The recipe's enumerated choices (rl/config_choices.hpp, and the model's in model/model_config.hpp) through the YAML reader and writer: every
 // spelling reads to its enum and is written back as the same word (config.yaml and checkpoints keep
 // the names), and a misspelled value is refused with the message the reader has always given: the
 // file, the key path, the allowed words and the nearest one.
@@ -93,6 +93,30 @@ BOOST_AUTO_TEST_CASE(a_misspelled_choice_names_the_file_key_words_and_nearest) {
   const std::string v = refusal("device: gpu\nstages:\n  - kind: eval\n");
   BOOST_TEST(v.find("device") != std::string::npos, v);
   BOOST_TEST(v.find("expected one of 'host' 'cuda', got 'gpu'") != std::string::npos, v);
+}
+
+BOOST_AUTO_TEST_CASE(model_choices_read_and_write_back_hugging_face_spellings) {
+  const std::pair<Architecture, const char*> archs[] = {{Architecture::deepseek_v3, "deepseek_v3"}, {Architecture::qwen2, "qwen2"},
+                                                        {Architecture::llama, "llama"}, {Architecture::qwen3, "qwen3"},
+                                                        {Architecture::qwen3_moe, "qwen3_moe"}};
+  for (auto& [arch, name] : archs) {
+    RunConfig rc = read_recipe(std::string("model: {architecture: ") + name + "}\nstages:\n  - kind: eval\n");
+    BOOST_TEST((rc.model.architecture == arch), name);
+    BOOST_TEST((architecture_from_name(name) == arch));
+    BOOST_TEST(write_config(rc).find(std::string("architecture: ") + name) != std::string::npos, name);
+  }
+  BOOST_TEST(!architecture_from_name("mistral").has_value());
+  // qwen3_moe's reader defaults: softmax routing.
+  BOOST_TEST((read_recipe("model: {architecture: qwen3_moe}\n").model.scoring_func == ScoringFunc::softmax));
+  RunConfig rc = read_recipe("model: {scoring_func: softmax, rope_scaling: {type: llama3, factor: 8}}\n");
+  BOOST_TEST((rc.model.scoring_func == ScoringFunc::softmax));
+  BOOST_TEST((rc.model.rope_scaling.type == RopeScalingType::llama3));
+  const std::string written = write_config(rc);
+  for (const char* line : {"scoring_func: softmax", "type: llama3"}) BOOST_TEST(written.find(line) != std::string::npos, line);
+  const std::string m = refusal("model: {rope_scaling: {type: dynamic}}\n");
+  BOOST_TEST(m.find("model.rope_scaling.type: expected one of 'none' 'linear' 'yarn' 'llama3', got 'dynamic'") !=
+                 std::string::npos,
+             m);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(golden_configs_resolve_like_transformers) {
       const ModelConfig& c = imported.model;
       const nlohmann::json& want = expected[stem];
       const nlohmann::ordered_json got = hf::model_fields_to_json(c);
-      BOOST_TEST(c.architecture == want["model_type"].get<std::string>());
+      BOOST_TEST(to_string(c.architecture) == want["model_type"].get<std::string>());
       for (auto it = want.begin(); it != want.end(); ++it) {
         const std::string& key = it.key();
         if (key == "model_type" || key == "rope" || key == "mlp_bias" || key == "use_sliding_window") continue;
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(golden_configs_resolve_like_transformers) {
       const nlohmann::json& rope = want["rope"];
       BOOST_TEST(c.rope_theta == rope["rope_theta"].get<double>());
       const std::string type = rope["rope_type"];
-      BOOST_TEST(c.rope_scaling.type == (type == "default" ? std::string("none") : type));
+      BOOST_TEST(to_string(c.rope_scaling.type) == (type == "default" ? std::string("none") : type));
       const nlohmann::json& p = rope["parameters"];
       if (p.contains("factor")) BOOST_TEST(c.rope_scaling.factor == p["factor"].get<double>());
       if (type == "yarn") {
@@ -108,8 +108,8 @@ BOOST_AUTO_TEST_CASE(golden_configs_resolve_like_transformers) {
       }
       // Behaviour fixed by the transformers modeling code rather than by keys: Qwen2Attention builds
       // q/k/v with bias=True; Qwen2/Llama apply rotate_half RoPE.
-      if (c.architecture == "qwen2") BOOST_TEST(c.attention_bias);
-      if (c.architecture != "deepseek_v3") BOOST_TEST(!c.rope_interleave);
+      if (c.architecture == Architecture::qwen2) BOOST_TEST(c.attention_bias);
+      if (c.architecture != Architecture::deepseek_v3) BOOST_TEST(!c.rope_interleave);
     }
   }
   // The original checkpoint layout: extra keys are reported, the dtype is kept.
@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(golden_configs_resolve_like_transformers) {
   BOOST_TEST((std::find(legacy.ignored_keys.begin(), legacy.ignored_keys.end(), "hidden_size") == legacy.ignored_keys.end()));
   BOOST_TEST(legacy.model.num_nextn_predict_layers == 1);
   BOOST_TEST(legacy.model.moe_layer_freq == 1);
-  BOOST_TEST(legacy.model.scoring_func == "sigmoid");
+  BOOST_TEST((legacy.model.scoring_func == ScoringFunc::sigmoid));
 }
 
 BOOST_AUTO_TEST_CASE(config_json_config_round_trip_is_exact) {

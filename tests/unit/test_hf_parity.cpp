@@ -200,9 +200,9 @@ BOOST_AUTO_TEST_CASE(transformers_checkpoints_import_as_expected) {
   BOOST_TEST(qwen.dropped_copies().empty());
   // Qwen3-MoE: per-head norms, a router without balancing bias, no shared experts.
   HfModelSource moe = HfModelSource::open(test_data_path("hf_parity/qwen3_moe"));
-  BOOST_TEST(moe.config().architecture == "qwen3_moe");
+  BOOST_TEST((moe.config().architecture == Architecture::qwen3_moe));
   BOOST_TEST(moe.config().n_routed_experts == 8);
-  BOOST_TEST(moe.config().scoring_func == "softmax");
+  BOOST_TEST((moe.config().scoring_func == ScoringFunc::softmax));
   BOOST_TEST(moe.config().n_shared_experts == 0);
   int64_t norms = 0;
   for (const HfParam& p : moe.parameters()) {

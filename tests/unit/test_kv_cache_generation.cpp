@@ -18,7 +18,7 @@ namespace {
 
 ModelConfig mla_config() {
   ModelConfig c;
-  c.architecture = "deepseek_v3";
+  c.architecture = Architecture::deepseek_v3;
   c.vocab_size = 41;
   c.hidden_size = 24;
   c.intermediate_size = 32;
@@ -42,7 +42,7 @@ ModelConfig mla_config() {
 
 ModelConfig gqa_config() {
   ModelConfig c;
-  c.architecture = "qwen2";
+  c.architecture = Architecture::qwen2;
   c.vocab_size = 37;
   c.hidden_size = 16;
   c.intermediate_size = 24;
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(gqa_cache_matches_full_forward) { check_cached_matches_full
 
 BOOST_AUTO_TEST_CASE(qwen3_qk_norm_cache_matches_full_forward) {
   ModelConfig c = gqa_config();
-  c.architecture = "qwen3";
+  c.architecture = Architecture::qwen3;
   c.attention_bias = false;
   c.head_dim = 6;
   check_cached_matches_full(c, 7);
@@ -147,12 +147,12 @@ BOOST_AUTO_TEST_CASE(qwen3_qk_norm_cache_matches_full_forward) {
 
 BOOST_AUTO_TEST_CASE(qwen3_moe_cache_matches_full_forward) {
   ModelConfig c = gqa_config();
-  c.architecture = "qwen3_moe";
+  c.architecture = Architecture::qwen3_moe;
   c.attention_bias = false;
   c.n_routed_experts = 6;
   c.num_experts_per_tok = 2;
   c.moe_intermediate_size = 8;
-  c.scoring_func = "softmax";
+  c.scoring_func = ScoringFunc::softmax;
   c.n_shared_experts = 0;
   c.validate("test");
   check_cached_matches_full(c, 8);

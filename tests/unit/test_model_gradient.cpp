@@ -19,7 +19,7 @@ namespace {
 
 ModelConfig deepseek_tiny() {
   ModelConfig c;
-  c.architecture = "deepseek_v3";
+  c.architecture = Architecture::deepseek_v3;
   c.vocab_size = 37;
   c.hidden_size = 16;
   c.intermediate_size = 24;
@@ -41,7 +41,7 @@ ModelConfig deepseek_tiny() {
   c.seq_aux_loss_alpha = 0.01;
   c.num_nextn_predict_layers = 2;
   c.max_position_embeddings = 64;
-  c.rope_scaling.type = "yarn";
+  c.rope_scaling.type = RopeScalingType::yarn;
   c.rope_scaling.factor = 4;
   c.rope_scaling.original_max_position_embeddings = 16;
   c.rope_scaling.mscale = 0.707;
@@ -52,7 +52,7 @@ ModelConfig deepseek_tiny() {
 
 ModelConfig qwen2_tiny() {
   ModelConfig c;
-  c.architecture = "qwen2";
+  c.architecture = Architecture::qwen2;
   c.vocab_size = 29;
   c.hidden_size = 16;
   c.intermediate_size = 20;
@@ -161,11 +161,11 @@ BOOST_AUTO_TEST_CASE(deepseek_v3_moe_mla_mtp) { check_model_gradients(deepseek_t
 BOOST_AUTO_TEST_CASE(deepseek_v3_softmax_router_no_q_lora) {
   ModelConfig c = deepseek_tiny();
   c.q_lora_rank = 0;
-  c.scoring_func = "softmax";
+  c.scoring_func = ScoringFunc::softmax;
   c.n_group = 1;
   c.topk_group = 1;
   c.num_nextn_predict_layers = 1;
-  c.rope_scaling.type = "none";
+  c.rope_scaling.type = RopeScalingType::none;
   check_model_gradients(c, {6, 4}, 21, 3);
 }
 
@@ -173,22 +173,22 @@ BOOST_AUTO_TEST_CASE(qwen2_dense_gqa_bias_tied) { check_model_gradients(qwen2_ti
 
 BOOST_AUTO_TEST_CASE(llama_dense_untied_linear_rope) {
   ModelConfig c = qwen2_tiny();
-  c.architecture = "llama";
+  c.architecture = Architecture::llama;
   c.attention_bias = false;
   c.tie_word_embeddings = false;
   c.num_key_value_heads = 1;
-  c.rope_scaling.type = "linear";
+  c.rope_scaling.type = RopeScalingType::linear;
   c.rope_scaling.factor = 2;
   check_model_gradients(c, {7, 3}, 41, 4);
 }
 
 BOOST_AUTO_TEST_CASE(qwen3_qk_norm_bias_llama3_rope) {
   ModelConfig c = qwen2_tiny();
-  c.architecture = "qwen3";
+  c.architecture = Architecture::qwen3;
   c.head_dim = 6;  // explicit, != hidden / heads
   c.attention_bias = true;  // r1 allows q/k/v biases before the norms (transformers' Qwen3 would add o_proj's too)
   c.tie_word_embeddings = false;
-  c.rope_scaling.type = "llama3";
+  c.rope_scaling.type = RopeScalingType::llama3;
   c.rope_scaling.factor = 4;
   c.rope_scaling.original_max_position_embeddings = 16;
   c.rope_scaling.low_freq_factor = 1;
@@ -199,13 +199,13 @@ BOOST_AUTO_TEST_CASE(qwen3_qk_norm_bias_llama3_rope) {
 
 BOOST_AUTO_TEST_CASE(qwen3_moe_softmax_router) {
   ModelConfig c = qwen2_tiny();
-  c.architecture = "qwen3_moe";
+  c.architecture = Architecture::qwen3_moe;
   c.attention_bias = false;
   c.head_dim = 4;
   c.n_routed_experts = 6;
   c.num_experts_per_tok = 2;
   c.moe_intermediate_size = 5;
-  c.scoring_func = "softmax";
+  c.scoring_func = ScoringFunc::softmax;
   c.n_shared_experts = 0;
   c.n_group = c.topk_group = 1;
   c.routed_scaling_factor = 1;

@@ -38,7 +38,7 @@ class SizeOnlyComm final : public TensorComm {
 
 ModelConfig deepseek_tiny(bool q_lora, int64_t mtp_depth) {
   ModelConfig c;
-  c.architecture = "deepseek_v3";
+  c.architecture = Architecture::deepseek_v3;
   c.vocab_size = 41;
   c.hidden_size = 16;
   c.intermediate_size = 24;
@@ -63,7 +63,7 @@ ModelConfig deepseek_tiny(bool q_lora, int64_t mtp_depth) {
 
 ModelConfig qwen2_tiny(bool tied) {
   ModelConfig c;
-  c.architecture = "qwen2";
+  c.architecture = Architecture::qwen2;
   c.vocab_size = 29;
   c.hidden_size = 16;
   c.intermediate_size = 20;
@@ -235,13 +235,13 @@ BOOST_AUTO_TEST_SUITE(test_model_plan)
 // Qwen3 (q/k norms) and Qwen3-MoE (experts on every layer, no router bias, no shared experts).
 ModelConfig qwen3_tiny(bool moe) {
   ModelConfig c = qwen2_tiny(false);
-  c.architecture = moe ? "qwen3_moe" : "qwen3";
+  c.architecture = moe ? Architecture::qwen3_moe : Architecture::qwen3;
   c.attention_bias = false;
   if (moe) {
     c.n_routed_experts = 4;
     c.num_experts_per_tok = 2;
     c.moe_intermediate_size = 6;
-    c.scoring_func = "softmax";
+    c.scoring_func = ScoringFunc::softmax;
     c.n_shared_experts = 0;
   }
   c.validate("test");
@@ -289,7 +289,7 @@ BOOST_AUTO_TEST_CASE(saved_activations_match_a_training_forward) {
       for (auto& t : b.tokens) t %= int32_t(c.vocab_size);
       for (auto& t : b.targets) t = t < 0 ? t : t % int32_t(c.vocab_size);
       b.aux_loss_weight = 0.5;
-      const std::string label = c.architecture + (c.q_lora_rank ? " q_lora" : "") + (balance_loss ? " balance loss" : "");
+      const std::string label = to_string(c.architecture) + (c.q_lora_rank ? " q_lora" : "") + (balance_loss ? " balance loss" : "");
       Model whole(c, DType::f32, Device::host);
       whole.init_weights(7);
       ModelActs acts;
@@ -343,7 +343,7 @@ BOOST_AUTO_TEST_CASE(deepseek_v3_671b_matches_the_published_sizes) {
   // Hugging Face config.json of deepseek-ai/DeepSeek-V3; published: 671B main model, 14B MTP module
   // (685B in all), 37B activated per token, and an MLA cache of (512 + 64) values per token per layer.
   ModelConfig c;
-  c.architecture = "deepseek_v3";
+  c.architecture = Architecture::deepseek_v3;
   c.vocab_size = 129280;
   c.hidden_size = 7168;
   c.intermediate_size = 18432;
@@ -383,7 +383,7 @@ BOOST_AUTO_TEST_CASE(deepseek_v3_671b_matches_the_published_sizes) {
 BOOST_AUTO_TEST_CASE(qwen3_30b_a3b_matches_the_published_sizes) {
   // config.json of Qwen/Qwen3-30B-A3B; published: 30.5B parameters, 3.3B activated per token.
   ModelConfig c;
-  c.architecture = "qwen3_moe";
+  c.architecture = Architecture::qwen3_moe;
   c.vocab_size = 151936;
   c.hidden_size = 2048;
   c.intermediate_size = 6144;
@@ -394,7 +394,7 @@ BOOST_AUTO_TEST_CASE(qwen3_30b_a3b_matches_the_published_sizes) {
   c.n_routed_experts = 128;
   c.num_experts_per_tok = 8;
   c.moe_intermediate_size = 768;
-  c.scoring_func = "softmax";
+  c.scoring_func = ScoringFunc::softmax;
   c.n_shared_experts = 0;
   c.rope_interleave = false;
   c.validate("test");

@@ -1,4 +1,4 @@
-// The per-stage phase clock (rl/phase_clock.hpp): time goes to the innermost active phase only, the
+// The per-stage phase clock (engine/phase_clock.hpp): time goes to the innermost active phase only, the
 // phases add up to the whole, and stage_time records round-trip through metrics.jsonl into the table.
 #include <boost/test/unit_test.hpp>
 
@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "rl/phase_clock.hpp"
-#include "rl/stage_times.hpp"
+#include "engine/phase_clock.hpp"
+#include "engine/stage_times.hpp"
 
 using namespace r1;
 namespace fs = std::filesystem;

@@ -11,6 +11,7 @@
 #include "model/model.hpp"
 #include "parallel/parallel_grid.hpp"
 #include "rl/rollout/sampling_config.hpp"
+#include "rl/rollout/stop_rules.hpp"
 
 namespace r1 {
 
@@ -18,8 +19,6 @@ struct RolloutRequest {
   int64_t prompt_id = 0, sample_id = 0;
   const std::vector<int32_t>* prompt = nullptr;
 };
-
-enum class StopReason { end_of_sequence, stop_string, max_tokens };
 
 struct Rollout {
   std::vector<int32_t> tokens;  // generated tokens (the end-of-sequence token included when produced)
@@ -36,9 +35,9 @@ struct RolloutStats {
 
 // With a pipeline (grid with pp > 1) every rank of the pipeline calls generate() with the same
 // requests; each runs its stage's layers (KV caches live on the stage owning the layer), the last
-// stage samples and broadcasts the tokens. The KV-cache slots are split into pp groups that follow
-// each other through the stages, so stage s works on one group while stage s + 1 works on the
-// previous one.
+// stage samples and broadcasts the tokens. generate() is three parts: the slot scheduling
+// (rl/rollout/slot_scheduler.hpp), one decoding round through the pipeline with the expert group's
+// agreement (engine/decode_round.hpp) and the stop rules (rl/rollout/stop_rules.hpp).
 class RolloutEngine {
  public:
   RolloutEngine(const Model& model, const Tokenizer& tokenizer, const ParallelGrid* grid = nullptr);

@@ -3,7 +3,7 @@
 
 #include "rl/rewards/answer_extraction.hpp"
 #include "rl/rewards/math_equivalence.hpp"
-#include "rl/phase_clock.hpp"
+#include "engine/phase_clock.hpp"
 
 namespace r1 {
 

@@ -7,7 +7,8 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "rl/rewards/math_equivalence.hpp"
-#include "rl/rollout/rollout_scoring.hpp"
+#include "engine/metric_sums.hpp"
+#include "rl/rollout/sampling_service.hpp"
 
 namespace r1 {
 
@@ -36,57 +37,53 @@ std::optional<std::string> majority_answer(const std::vector<ScoredRollout>& gro
 
 EvalResult evaluate(const Model& model, const Tokenizer& tok, const Comm& dp, const std::vector<Example>& prompts,
                     const EvalConfig& eval, uint64_t stream_seed, const ParallelGrid* grid) {
-  size_t n = prompts.size(), b = n * size_t(dp.rank()) / size_t(dp.size()), e = n * size_t(dp.rank() + 1) / size_t(dp.size());
-  std::vector<RolloutRequest> requests;
-  for (size_t i = b; i < e; ++i)
-    for (int64_t s = 0; s < eval.samples; ++s) requests.push_back({prompts[i].id, s, &prompts[i].prompt});
-  RolloutEngine engine(model, tok, grid);
-  std::vector<Rollout> rollouts = engine.generate(requests, eval.sampling, stream_seed, 0);
-  std::vector<double> sums(5, 0.0);  // [pass@1 numerator, cons, formatted, length, completions]
-  for (size_t i = b; i < e; ++i) {
-    std::vector<ScoredRollout> group;
-    for (int64_t s = 0; s < eval.samples; ++s) {
-      size_t idx = (i - b) * size_t(eval.samples) + size_t(s);
-      group.push_back(score_rollout(tok, prompts[i], rollouts[idx], nullptr, eval.language, eval.sampling.max_new_tokens));
-      sums[0] += group.back().correct ? 1.0 / double(eval.samples) : 0.0;
-      sums[2] += group.back().formatted;
-      sums[3] += double(group.back().tokens);
-      sums[4] += 1;
+  const size_t n = prompts.size();
+  SampleRequest request{eval.samples, &eval.sampling, stream_seed, 0, nullptr, eval.language};
+  SampleBatch batch = sample_and_score(model, tok, grid, dp, all_of(prompts), request);
+  MetricSums sums({"pass_at_1", "cons", "formatted", "length", "completions"});
+  for (size_t p = 0; p < batch.prompts.size(); ++p) {
+    std::vector<ScoredRollout> group(batch.scored.begin() + long(p * size_t(eval.samples)),
+                                     batch.scored.begin() + long((p + 1) * size_t(eval.samples)));
+    for (const ScoredRollout& s : group) {
+      sums["pass_at_1"] += s.correct ? 1.0 / double(eval.samples) : 0.0;
+      sums["formatted"] += s.formatted;
+      sums["length"] += double(s.tokens);
+      sums["completions"] += 1;
     }
-    if (int64_t(i - b) < eval.show && dp.rank() == 0 && (!grid || grid->last_stage()))
-      log_info("  [", prompts[i].question, " = ", prompts[i].gold, "] ", group[0].text, group[0].correct ? "  (correct)" : "");
+    const Example& prompt = *batch.prompts[p];
+    if (int64_t(p) < eval.show && dp.rank() == 0 && (!grid || grid->last_stage()))
+      log_info("  [", prompt.question, " = ", prompt.gold, "] ", group[0].text, group[0].correct ? "  (correct)" : "");
     auto vote = majority_answer(group);
-    sums[1] += vote && rewards::answers_equivalent(*vote, prompts[i].gold) ? 1.0 : 0.0;
+    sums["cons"] += vote && rewards::answers_equivalent(*vote, prompt.gold) ? 1.0 : 0.0;
   }
-  dp.allreduce(sums);
+  sums.allreduce(dp);
   EvalResult r;
   r.prompts = int64_t(n);
   r.k = eval.samples;
-  r.pass_at_1 = sums[0] / double(std::max<size_t>(1, n));
-  r.cons_at_k = sums[1] / double(std::max<size_t>(1, n));
-  r.format_rate = sums[2] / std::max(1.0, sums[4]);
-  r.length = sums[3] / std::max(1.0, sums[4]);
+  r.pass_at_1 = sums["pass_at_1"] / double(std::max<size_t>(1, n));
+  r.cons_at_k = sums["cons"] / double(std::max<size_t>(1, n));
+  r.format_rate = sums.mean("formatted", "completions");
+  r.length = sums.mean("length", "completions");
   return r;
 }
-
 EvalResult run_eval_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
   const std::string name = stage.display_name();
-  uint64_t seed = hash_words({uint64_t(ctx.config.seed), hash_string("eval")});  // same samples streams for every eval
-  EvalResult r = evaluate(*ctx.model, ctx.tokenizer, ctx.dp, prompts, stage.eval, seed, ctx.grid.get());
+  uint64_t seed = hash_words({uint64_t(ctx.run.config.seed), hash_string("eval")});  // same samples streams for every eval
+  EvalResult r = evaluate(*ctx.policy.model, ctx.policy.tokenizer, ctx.run.dp, prompts, stage.eval, seed, ctx.run.grid.get());
   r.stage = name;
-  r.step = ctx.global_step;
-  r.model = ctx.model_name;
-  nlohmann::json rec = {{"stage", name},          {"kind", "eval"},           {"step", ctx.global_step},
+  r.step = ctx.state.global_step;
+  r.model = ctx.policy.model_name;
+  nlohmann::json rec = {{"stage", name},          {"kind", "eval"},           {"step", ctx.state.global_step},
                         {"model", r.model},        {"eval/pass@1", r.pass_at_1}, {"eval/cons@k", r.cons_at_k},
                         {"eval/k", r.k},           {"eval/format_rate", r.format_rate}, {"eval/length", r.length},
                         {"eval/prompts", r.prompts}};
-  ctx.metrics.write(rec);
+  ctx.run.metrics.write(rec);
   char line[256];
   std::snprintf(line, sizeof line, "%-10s %s: pass@1 %.3f  cons@%lld %.3f  format %.3f  length %.1f  (%lld prompts x %lld)",
                 name.c_str(), r.model.c_str(), r.pass_at_1, (long long)r.k, r.cons_at_k, r.format_rate, r.length,
                 (long long)r.prompts, (long long)r.k);
   log_info(line);
-  ctx.eval_results.push_back(r);
+  ctx.state.eval_results.push_back(r);
   return r;
 }
 

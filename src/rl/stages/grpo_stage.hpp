@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "rl/data/example.hpp"
-#include "rl/optimizer.hpp"
+#include "engine/optimizer.hpp"
 #include "rl/run_context.hpp"
 
 namespace r1 {

@@ -1,13 +1,13 @@
 // The supervised stages: `pretrain` (next-token loss on every token of plain documents) and `sft`
 // (loss on response tokens only, prompts masked). Both run sft_step, which reads top to bottom:
 // shard the global batch, loss weights normalised over the whole global batch, one run_update
-// (rl/update_step.hpp: forward/backward, gradient sync, clip, AdamW, router balance), report.
+// (engine/update_step.hpp: forward/backward, gradient sync, clip, AdamW, router balance), report.
 #pragma once
 #include <vector>
 
 #include "rl/data/example.hpp"
 #include "rl/data/token_batch_builder.hpp"
-#include "rl/optimizer.hpp"
+#include "engine/optimizer.hpp"
 #include "rl/run_context.hpp"
 
 namespace r1 {

@@ -1,5 +1,5 @@
 // Stage wall-time records and their table (see stage_times.hpp).
-#include "rl/stage_times.hpp"
+#include "engine/stage_times.hpp"
 
 #include <cstdio>
 #include <fstream>

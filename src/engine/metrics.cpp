@@ -1,5 +1,5 @@
 // MetricsLog implementation.
-#include "rl/metrics.hpp"
+#include "engine/metrics.hpp"
 
 #include "core/error.hpp"
 

@@ -1,5 +1,5 @@
 // 1F1B pipeline schedule and pipelined inference forward.
-#include "rl/pipeline_schedule.hpp"
+#include "engine/pipeline_schedule.hpp"
 
 #include "parallel/step_timers.hpp"
 

@@ -1,5 +1,5 @@
 // Gradient and router-load synchronisation over the rank grid.
-#include "rl/grad_sync.hpp"
+#include "engine/grad_sync.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -83,15 +83,14 @@ std::pair<double, double> sum_squares_of_runs(const Tensor& flat, const std::vec
 }
 }  // namespace
 
-double synchronize_gradients(RunContext& ctx, Model& model) {
+double synchronize_gradients(const ParallelGrid& grid, Model& model, double bucket_mb) {
   ScopedStepTimer timer(&step_timers(), StepPart::all_reduce);
-  const ParallelGrid& grid = *ctx.grid;
   ParamStore& store = model.params();
   Tensor& grads = store.flat_grads();
   auto dense = group_runs(store, ParamGroup::dense), expert = group_runs(store, ParamGroup::expert);
   // Dense parameters: summed over this stage's data-parallel ranks; experts: over their replicas.
   const int64_t bucket_elems =
-      std::max<int64_t>(1, int64_t(ctx.config.parallel.bucket_mb * 1024 * 1024) / int64_t(dtype_size(grads.dtype())));
+      std::max<int64_t>(1, int64_t(bucket_mb * 1024 * 1024) / int64_t(dtype_size(grads.dtype())));
   all_reduce_runs(grads, dense, grid.dp_tensors(), bucket_elems);
   all_reduce_runs(grads, expert, grid.expert_replica_tensors(), bucket_elems);
   // The embedding is held by both pipeline ends when the last stage needs it (tied LM head, or MTP
@@ -110,17 +109,17 @@ double synchronize_gradients(RunContext& ctx, Model& model) {
   // excluded), every expert shard once.
   auto [dense_sq, local_expert_sq] = sum_squares_of_runs(grads, dense, expert);
   if (shared_embedding && !model.shard().has_embedding) dense_sq -= ops::sum_squares(store.grad(embed));
-  double expert_sq = ctx.grid->ep().allreduce(local_expert_sq);
+  double expert_sq = grid.ep().allreduce(local_expert_sq);
   double total = grid.pipeline().allreduce(dense_sq + expert_sq);
   // NaN must come out as NaN (std::max(0.0, NaN) is 0.0: the non-finite policy never saw it).
   return std::isnan(total) ? total : std::sqrt(std::max(0.0, total));
 }
 
-void reduce_expert_load(RunContext& ctx, std::vector<std::vector<int64_t>>& load, int64_t layers, int64_t experts) {
+void reduce_expert_load(const ParallelGrid& grid, std::vector<std::vector<int64_t>>& load, int64_t layers, int64_t experts) {
   if (load.empty()) load.assign(size_t(layers), std::vector<int64_t>(size_t(experts), 0));
   std::vector<int64_t> flat;
   for (auto& l : load) flat.insert(flat.end(), l.begin(), l.end());
-  ctx.dp.allreduce(flat);
+  grid.dp().allreduce(flat);
   for (size_t i = 0; i < load.size(); ++i)
     for (size_t e = 0; e < load[i].size(); ++e) load[i][e] = flat[i * size_t(experts) + e];
 }

@@ -1,5 +1,5 @@
 // AdamW state, learning-rate schedule and clipping.
-#include "rl/optimizer.hpp"
+#include "engine/optimizer.hpp"
 
 #include <cmath>
 

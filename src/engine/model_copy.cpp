@@ -1,5 +1,5 @@
 // Model cloning by configuration + flat parameter copy.
-#include "rl/model_copy.hpp"
+#include "engine/model_copy.hpp"
 
 namespace r1 {
 

@@ -1,5 +1,5 @@
 // Models and tokenizers from checkpoint files.
-#include "rl/checkpoint_model.hpp"
+#include "engine/checkpoint_model.hpp"
 
 #include <filesystem>
 

@@ -1,5 +1,5 @@
 // Signal flag and the collective agreement on it.
-#include "rl/stop_signal.hpp"
+#include "engine/stop_signal.hpp"
 
 #include <csignal>
 

@@ -1,12 +1,12 @@
 // Per-stage wall time in metrics.jsonl and the run's summary table: after each stage the runner
 // writes {"kind": "stage_time", "stage", "stage_kind", "step", "time/total_s", "time/<phase>_s"} (phases
-// of rl/phase_clock.hpp); at the end of a run the table is read back from metrics.jsonl, so a run
+// of engine/phase_clock.hpp); at the end of a run the table is read back from metrics.jsonl, so a run
 // resumed after a kill still lists the stages an earlier invocation finished.
 #pragma once
 #include <string>
 
-#include "rl/metrics.hpp"
-#include "rl/phase_clock.hpp"
+#include "engine/metrics.hpp"
+#include "engine/phase_clock.hpp"
 
 namespace r1 {
 

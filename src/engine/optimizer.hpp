@@ -6,7 +6,7 @@
 
 #include "core/tensor.hpp"
 #include "model/param_store.hpp"
-#include "rl/run_config.hpp"
+#include "engine/engine_config.hpp"
 
 namespace r1 {
 

@@ -1,5 +1,5 @@
 // Recorded decoding steps, one per row count (see decode_graphs.hpp).
-#include "rl/rollout/decode_graphs.hpp"
+#include "engine/decode_graphs.hpp"
 
 #include "kernels/device_graph.hpp"
 #include "kernels/ops.hpp"

@@ -8,9 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "rl/optimizer.hpp"
-#include "rl/pipeline_schedule.hpp"
-#include "rl/run_context.hpp"
+#include "engine/optimizer.hpp"
+#include "engine/pipeline_schedule.hpp"
 
 namespace r1 {
 
@@ -21,9 +20,16 @@ struct UpdateResult {
   bool skipped = false;  // non-finite gradient: no optimizer step
 };
 
+// What an update runs on: this rank's model under the grid, and the gradient all-reduce's bucket size.
+struct UpdateTarget {
+  Model& model;
+  const ParallelGrid& grid;
+  double bucket_mb = 32;  // parallel.bucket_mb
+};
+
 // `aux_sequences`: the sequences of the whole update over every replica (each sequence's balance
 // loss weighs 1 / aux_sequences, scaled by the model's seq_aux_loss_alpha).
-UpdateResult run_update(RunContext& ctx, Optimizer& opt, std::vector<TokenBatch>& micro, int64_t aux_sequences,
+UpdateResult run_update(const UpdateTarget& target, Optimizer& opt, std::vector<TokenBatch>& micro, int64_t aux_sequences,
                         const LossFunction& loss, const PipelineOptions& options);
 
 // The non-finite policy of a stage: `limit` (optim.max_nonfinite_steps) skipped updates in a row

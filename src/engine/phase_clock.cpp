@@ -1,5 +1,5 @@
 // The per-stage phase clock (see phase_clock.hpp).
-#include "rl/phase_clock.hpp"
+#include "engine/phase_clock.hpp"
 
 namespace r1 {
 
