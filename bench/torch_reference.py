@@ -5,9 +5,12 @@ configs/bench/qwen2-1.5b.yaml and configs/bench/dsv3-moe-small.yaml, random weig
   dense training  Qwen2ForCausalLM, sequences of 2048, micro-batch 8, AdamW (fused), eager and torch.compile
   MoE training    DeepseekV3ForCausalLM (transformers' implementation), same batch, eager
   decode          Qwen2 generate(): 128-token prompts, 256 new tokens, temperature 0.6, top-p 0.95, batch 1 and 64
+  moe_decode      DeepseekV3 generate(), the same lengths and sampling, batch 1, 64 and 256
 
-Prints one JSON object per measurement (tokens/s, peak memory, model FLOPs per token as r1 counts them).
-usage: python3 bench/torch_reference.py [--only dense|moe|decode ...] [--steps N]
+Prints one JSON object per measurement (tokens/s, peak memory, model FLOPs per token as r1 counts them),
+each naming the card. A measurement that does not fit the card's memory prints {"bench": ..., "error":
+"out of memory"} and the rest still run (an 80 GB H100 cannot hold every one).
+usage: python3 bench/torch_reference.py [--only dense compile moe decode moe_decode ...] [--steps N]
 """
 import argparse
 import json
@@ -90,12 +93,30 @@ def train(name, model, cfg, steps, compile_model=False):
     dt = (time.perf_counter() - t0) / steps
     tps = batch * seq / dt
     print(json.dumps({"bench": name, "tokens_per_s": tps, "step_s": dt, "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30,
-                      "model_tflops_per_s": 3 * flops_per_token_forward(cfg, seq) * tps / 1e12}), flush=True)
+                      "model_tflops_per_s": 3 * flops_per_token_forward(cfg, seq) * tps / 1e12, "device": card()}), flush=True)
+    del opt
 
 
-def decode(model, batch):
+def card():
+    return torch.cuda.get_device_name()
+
+
+def guarded(name, fn, *args, **kw):
+    """Runs one measurement; out of device memory, reports it and frees what it can."""
+    try:
+        fn(*args, **kw)
+    except torch.cuda.OutOfMemoryError:
+        print(json.dumps({"bench": name, "error": "out of memory", "device": card(),
+                          "device_memory_gib": torch.cuda.get_device_properties(0).total_memory / 2**30}), flush=True)
+    finally:
+        import gc
+        gc.collect()
+        torch.cuda.empty_cache()
+
+
+def decode(model, batch, vocab=151936, name="decode"):
     prompt, new = 128, 256
-    ids = torch.randint(0, 151936, (batch, prompt), device="cuda")
+    ids = torch.randint(0, vocab, (batch, prompt), device="cuda")
     kw = dict(max_new_tokens=new, min_new_tokens=new, do_sample=True, temperature=0.6, top_p=0.95, pad_token_id=0)
     model.generate(ids, **kw)  # warm-up
     torch.cuda.synchronize()
@@ -103,33 +124,42 @@ def decode(model, batch):
     model.generate(ids, **kw)
     torch.cuda.synchronize()
     dt = time.perf_counter() - t0
-    print(json.dumps({"bench": f"decode_batch{batch}", "tokens_per_s": batch * new / dt, "ms_per_step": 1e3 * dt / new}), flush=True)
+    print(json.dumps({"bench": f"{name}_batch{batch}", "tokens_per_s": batch * new / dt, "ms_per_step": 1e3 * dt / new,
+                      "device": card()}), flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", nargs="*", default=["dense", "compile", "moe", "decode"])
+    ap.add_argument("--only", nargs="*", default=["dense", "compile", "moe", "decode", "moe_decode"])
     ap.add_argument("--steps", type=int, default=8)
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.backends.cuda.matmul.allow_tf32 = True
     print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__,
-                      "device": torch.cuda.get_device_name()}), flush=True)
+                      "device": card()}), flush=True)
     if "dense" in args.only or "compile" in args.only or "decode" in args.only:
         model = dense_model()
         if "dense" in args.only:
-            train("dense_eager", model, DENSE, args.steps)
+            guarded("dense_eager", train, "dense_eager", model, DENSE, args.steps)
+            model.zero_grad(set_to_none=True)
         if "compile" in args.only:
-            train("dense_compile", model, DENSE, args.steps, compile_model=True)
+            guarded("dense_compile", train, "dense_compile", model, DENSE, args.steps, compile_model=True)
+            model.zero_grad(set_to_none=True)
         if "decode" in args.only:
             model.eval()
             with torch.no_grad():
                 for b in (1, 64):
-                    decode(model, b)
+                    guarded(f"decode_batch{b}", decode, model, b)
         del model
         torch.cuda.empty_cache()
     if "moe" in args.only:
-        train("moe_eager", moe_model(), MOE, args.steps)
+        guarded("moe_eager", lambda: train("moe_eager", moe_model(), MOE, args.steps))
+    if "moe_decode" in args.only:
+        model = moe_model().eval()
+        with torch.no_grad():
+            for b in (1, 64, 256):
+                guarded(f"moe_decode_batch{b}", decode, model, b, vocab=MOE["vocab_size"], name="moe_decode")
+        del model
 
 
 if __name__ == "__main__":

@@ -169,6 +169,9 @@ void attention_cached(const Tensor& q, const Tensor& k_cache, const Tensor& v_ca
 void sample_tokens(const Tensor& logits, const SamplingParams& p, const Tensor& uniforms, Tensor& tokens) {
   R1_DISPATCH(logits.device(), sample_tokens, logits, p, uniforms, tokens);
 }
+void token_logprobs(const Tensor& logits, const Tensor& tokens, double scale, Tensor& logp) {
+  R1_DISPATCH(logits.device(), token_logprobs, logits, tokens, scale, logp);
+}
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, const std::vector<ParamSegment>& segments,
                 const AdamWParams& p, Tensor& weights) {

@@ -61,6 +61,14 @@ int64_t ComputeRuntime::device_peak_bytes() {
 #endif
 }
 
+int64_t ComputeRuntime::device_available_bytes() {
+#ifdef R1_WITH_CUDA
+  return ops::cuda::available() ? ops::cuda::memory_stats().available : -1;
+#else
+  return -1;
+#endif
+}
+
 void ComputeRuntime::reset_device_peak() {
 #ifdef R1_WITH_CUDA
   if (ops::cuda::available()) ops::cuda::reset_memory_peak();

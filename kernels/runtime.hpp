@@ -20,6 +20,9 @@ class ComputeRuntime {
   // Device memory through r1's allocator (0 without CUDA): peak since the last reset, in bytes.
   static int64_t device_peak_bytes();
   static void reset_device_peak();
+  // Bytes r1 can still allocate on the device (its free memory plus r1's cached blocks); -1 without
+  // a device (host memory is not budgeted).
+  static int64_t device_available_bytes();
   static void synchronize_device();
   // The CUDA stream every r1 kernel runs on, as a cudaStream_t (nullptr without CUDA): for NCCL.
   static void* device_stream();

@@ -165,6 +165,12 @@ void scale_rows(const S* src, int64_t rows, int64_t cols, const float* dlogp, fl
   CUDA_CHECK_LAUNCH();
 }
 
+// dst = float(double(src) * scale), as the host's token_logprobs rounds the scaled row.
+__global__ void scaled_copy_kernel(const float* src, double scale, float* dst, int64_t n) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) dst[i] = float(double(src[i]) * scale);
+}
+
 // Both forward entry points; unit_dlogits null: not saved.
 void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& targets, double logit_scale,
                           int64_t chunk_rows, Tensor& logp, Tensor& lse, Tensor& entropy, Tensor* unit_dlogits) {
@@ -326,6 +332,42 @@ void lm_head_backward_saved(const Tensor& h, const Tensor& w, const Tensor& unit
     scale_rows(product.as<float>(), rows, dim, pdlogp, factor, static_cast<bf16_t*>(dh.raw()));
   else
     scale_rows(product.as<float>(), rows, dim, pdlogp, factor, static_cast<float*>(dh.raw()));
+}
+
+// The rows' statistics from the same block reduction as the LM head's (lm_head_stats_kernel), on
+// the scaled copy of the logits when scale != 1. Tokens already on the device (the sampler's output
+// inside a recorded decoding step) are taken as they are; host tokens are checked and uploaded.
+void token_logprobs(const Tensor& logits, const Tensor& tokens, double scale, Tensor& logp) {
+  const char* op = "token_logprobs";
+  const float* pz = device_ptr<float>(logits, op, "logits");
+  float* plogp = device_ptr<float>(logp, op, "logp");
+  const int64_t rows = logits.rows(), vocab = logits.cols();
+  check_device_numel(op, logp, rows, "logp");
+  R1_CHECK(tokens.defined() && tokens.dtype() == DType::i32 && tokens.numel() == rows, op, ": tokens ",
+           tokens.describe(), " should be i32 with ", rows, " elements");
+  if (rows == 0) return;
+  DeviceBuffer token_holder;
+  const int32_t* pt = nullptr;
+  if (tokens.device() == Device::cuda) {
+    pt = static_cast<const int32_t*>(tokens.raw());
+  } else {
+    const std::vector<int32_t> t = host_indices(tokens, op, "tokens");
+    for (size_t r = 0; r < t.size(); ++r)
+      R1_CHECK(t[r] >= 0 && t[r] < vocab, op, ": token ", t[r], " at row ", r, " is outside the vocabulary of ", vocab);
+    token_holder = upload(t);
+    pt = token_holder.as<int32_t>();
+  }
+  DeviceBuffer scaled, lse(size_t(rows) * sizeof(float));
+  if (scale != 1.0) {
+    const int64_t n = rows * vocab;
+    scaled = DeviceBuffer(size_t(n) * sizeof(float));
+    scaled_copy_kernel<<<unsigned((n + 255) / 256), 256, 0, stream()>>>(pz, scale, scaled.as<float>(), n);
+    CUDA_CHECK_LAUNCH();
+    pz = scaled.as<float>();
+  }
+  lm_head_stats_kernel<<<unsigned(rows), kRowThreads, 0, stream()>>>(pz, vocab, pt, plogp, lse.as<float>(), nullptr,
+                                                                     static_cast<float*>(nullptr));
+  CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace r1::ops::cuda

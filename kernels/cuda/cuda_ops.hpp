@@ -17,10 +17,10 @@ void synchronize();
 // outside the backend that enqueues work itself (NCCL collectives).
 void* stream_handle();
 
-// Device memory through r1's allocator: bytes in use, the peak since reset_memory_peak(), and bytes
-// cached for reuse.
+// Device memory through r1's allocator: bytes in use, the peak since reset_memory_peak(), bytes
+// cached for reuse, and bytes r1 can still allocate (the device's free memory plus the cache).
 struct MemoryStats {
-  int64_t live = 0, peak = 0, cached = 0;
+  int64_t live = 0, peak = 0, cached = 0, available = 0;
 };
 MemoryStats memory_stats();
 void reset_memory_peak();

@@ -314,6 +314,9 @@ MemoryStats memory_stats() {
   m.live = int64_t(allocator().live_total());
   m.peak = int64_t(allocator().peak());
   m.cached = int64_t(allocator().cached());
+  size_t free_bytes = 0, total_bytes = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  m.available = int64_t(free_bytes) + m.cached;  // the allocator's cached blocks are free to r1
   return m;
 }
 

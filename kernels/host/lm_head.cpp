@@ -9,6 +9,7 @@
 
 #include "kernels/host/host_common.hpp"
 #include "kernels/host/host_ops.hpp"
+#include "kernels/host/row_lse.hpp"
 
 namespace r1::ops::host {
 
@@ -71,11 +72,7 @@ void lm_head_forward_impl(const Tensor& h, const Tensor& w, const Tensor& target
       parallel_for("lm_head_forward", m, [=](int64_t i) {
         const T* z = pz + i * vocab;
         const int64_t n = r0 + i;
-        double max_z = -INFINITY;
-        for (int64_t v = 0; v < vocab; ++v) max_z = std::max(max_z, double(z[v]));
-        double denom = 0;
-        for (int64_t v = 0; v < vocab; ++v) denom += std::exp(double(z[v]) - max_z);
-        const double row_lse = max_z + std::log(denom);
+        const double row_lse = row_log_sum_exp(z, vocab);
         plse[n] = T(row_lse);
         plogp[n] = pt[n] < 0 ? T(0) : T(double(z[pt[n]]) - row_lse);
         if (pent) {

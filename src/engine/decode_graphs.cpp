@@ -13,21 +13,23 @@ constexpr size_t kMaxGraphs = 4;
 }  // namespace
 
 struct DecodeGraphs::Step {
-  Step(int64_t n, Device device)
+  Step(int64_t n, Device device, DType stat)
       : rows(n),
         inputs(Tensor::empty({4, n}, DType::i32, device)),
         uniforms(Tensor::empty({n}, DType::f64, device)),
         tokens(Tensor::empty({n}, DType::i32, device)),
+        logp(Tensor::empty({n}, stat, device)),
         graph(device) {}
   int64_t rows;
   Tensor inputs;    // i32 [4, rows]: tokens, positions, slots, cache rows
   Tensor uniforms;  // f64 [rows]
   Tensor tokens;    // i32 [rows]: the sampled tokens
+  Tensor logp;      // [rows]: their log-probs (the logits' dtype)
   DeviceGraph graph;
 };
 
-DecodeGraphs::DecodeGraphs(const Model& model, KvCache& cache, const ops::SamplingParams& params)
-    : model_(model), cache_(cache), params_(params) {}
+DecodeGraphs::DecodeGraphs(const Model& model, KvCache& cache, const ops::SamplingParams& params, double logit_scale)
+    : model_(model), cache_(cache), params_(params), logit_scale_(logit_scale) {}
 
 DecodeGraphs::~DecodeGraphs() = default;
 
@@ -40,11 +42,12 @@ DecodeGraphs::Step& DecodeGraphs::step_for(int64_t rows) {
       return *steps_.front();
     }
   if (steps_.size() >= kMaxGraphs) steps_.pop_back();
-  steps_.push_front(std::make_unique<Step>(rows, model_.device()));
+  steps_.push_front(std::make_unique<Step>(rows, model_.device(), model_.stat_dtype()));
   return *steps_.front();
 }
 
-std::vector<int32_t> DecodeGraphs::step(const CachedRows& rows, const std::vector<double>& uniforms) {
+void DecodeGraphs::step(const CachedRows& rows, const std::vector<double>& uniforms, std::vector<int32_t>& tokens,
+                        std::vector<double>& logp) {
   const int64_t n = rows.size();
   R1_CHECK(int64_t(uniforms.size()) == n, "decode step: ", uniforms.size(), " uniforms for ", n, " rows");
   std::vector<int32_t> packed = rows.tokens;
@@ -64,9 +67,11 @@ std::vector<int32_t> DecodeGraphs::step(const CachedRows& rows, const std::vecto
     const Tensor h = model_.forward_cached(s.inputs.flat(0, {n}), layout, cache_);
     const Tensor logits = model_.logits(h);
     ops::sample_tokens(logits, params_, s.uniforms, s.tokens);
+    ops::token_logprobs(logits, s.tokens, logit_scale_, s.logp);
   });
   const Tensor host = s.tokens.is_host() ? s.tokens : s.tokens.to(Device::host);
-  return std::vector<int32_t>(host.data<int32_t>(), host.data<int32_t>() + n);
+  tokens.assign(host.data<int32_t>(), host.data<int32_t>() + n);
+  logp = to_f64_vector(s.logp);
 }
 
 }  // namespace r1

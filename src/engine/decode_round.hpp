@@ -2,8 +2,9 @@
 // side of the pipeline schedule. The round's rows come in groups (KV-cache slot groups that follow
 // each other through the stages, so stage s works on one group while stage s + 1 works on the
 // previous one); each group's rows go through this stage's layers with the KV cache, activations
-// pass to the next stage, the last stage samples one token per sequence from its last row, and the
-// tokens are broadcast to every stage of the pipeline.
+// pass to the next stage, the last stage samples one token per sequence from its last row (and keeps
+// the token's log-prob under softmax(logit_scale * logits), the training forward's), and the tokens
+// are broadcast to every stage of the pipeline.
 //
 // Expert parallelism couples the data-parallel replicas of a stage: every forward of a MoE layer is
 // an all-to-all over the expert group, whose replicas decode different prompts and so need different
@@ -38,7 +39,7 @@ class DecodeRound {
  public:
   // `grid` may be null (one rank). `slots` sizes the slot groups.
   DecodeRound(const Model& model, KvCache& cache, const ParallelGrid* grid, const ops::SamplingParams& params,
-              int64_t slots);
+              double logit_scale, int64_t slots);
   ~DecodeRound();
   // Slot groups in flight through the pipeline (slot i belongs to group i % groups()).
   int64_t groups() const { return groups_; }
@@ -46,8 +47,9 @@ class DecodeRound {
   bool coupled() const { return coupled_; }
   // Collective over the pipeline and, when coupled, the expert group. False when no rank of the
   // group has rows left: generation is over. Else tokens[g] holds group g's sampled tokens (i32, one
-  // per sequence) on every stage; groups without rows stay empty.
-  bool run(const RoundRows& round, std::vector<Tensor>& tokens);
+  // per sequence) on every stage, and on the last stage logp[g] their log-probs; groups without rows
+  // stay empty.
+  bool run(const RoundRows& round, std::vector<Tensor>& tokens, std::vector<std::vector<double>>& logp);
   int64_t forwards() const { return forwards_; }  // stage forwards so far
 
  private:
@@ -55,6 +57,7 @@ class DecodeRound {
   KvCache& cache_;
   const ParallelGrid* grid_;
   ops::SamplingParams params_;
+  double logit_scale_;
   int stages_ = 1, stage_ = 0;
   bool coupled_ = false;
   int64_t groups_ = 1, forwards_ = 0;

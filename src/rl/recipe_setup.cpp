@@ -38,13 +38,14 @@ std::vector<Example> stage_dataset(const RunContext& ctx, const StageConfig& s) 
                    "': data.source 'previous' but no earlier stage produced an SFT set");
     return ctx.state.previous_sft;
   }
-  if (s.data.source == DataSource::random) {  // fixed-length sequences of random ids: benchmarks only
+  if (s.data.source == DataSource::random) {  // fixed-length sequences of random ids (grpo: prompts): benchmarks only
     std::vector<Example> out(static_cast<size_t>(s.data.examples));
     const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : ctx.policy.tokenizer.vocab_size();
     for (int64_t i = 0; i < s.data.examples; ++i) {
       CounterRng rng({seed, hash_string("random-data"), uint64_t(i)});
       out[size_t(i)].id = i;
-      for (int64_t t = 0; t < s.seq_len; ++t) out[size_t(i)].response.push_back(int32_t(rng.below(uint64_t(vocab))));
+      std::vector<int32_t>& ids = s.kind == StageKind::grpo ? out[size_t(i)].prompt : out[size_t(i)].response;
+      for (int64_t t = 0; t < s.seq_len; ++t) ids.push_back(int32_t(rng.below(uint64_t(vocab))));
     }
     return out;
   }

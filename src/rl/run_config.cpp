@@ -7,7 +7,7 @@ namespace r1 {
 
 void DataConfig::visit(ConfigVisitor& v) {
   choice(v, "source", source, data_source_names(),
-           "where examples come from (random: sequences of seq_len random token ids, for benchmarks)");
+           "where examples come from (random: sequences of seq_len random token ids, for benchmarks; a grpo stage's are prompts)");
   v.field("path", path, "dataset file when source is path");
   choice(v, "split", split, synth_split_names(), "synthetic split");
   v.field("examples", examples, "synthetic examples to generate", at_least(1));
@@ -119,7 +119,8 @@ void RunConfig::validate(const std::string& file) const {
     if (s.kind == StageKind::grpo) {
       R1_INPUT_CHECK(!s.grpo.rewards.empty(), at, ".grpo.rewards: list at least one reward (e.g. {name: accuracy, weight: 1})");
       for (size_t r = 0; r < s.grpo.rewards.size(); ++r) rewards::make_reward(s.grpo.rewards[r]);
-      R1_INPUT_CHECK(s.data.source == DataSource::synth || s.data.source == DataSource::path, at, ".data.source: grpo needs prompts (synth or path)");
+      R1_INPUT_CHECK(s.data.source != DataSource::previous, at,
+                     ".data.source: grpo needs prompts (synth, path, or random prompts of seq_len tokens for benchmarks)");
     }
     if (s.kind == StageKind::distill) s.distill.student.validate(at + ".distill.student");
     if (s.kind == StageKind::sft && s.data.source == DataSource::previous)

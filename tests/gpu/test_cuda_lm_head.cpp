@@ -2,7 +2,8 @@
 // entropy), rows without a target, chunk sizes that do and do not divide the rows, the Qwen2 vocabulary
 // (151936) with a few rows; the backward's dh (overwritten) and f32 dw (accumulated) for f32 and bf16
 // operands; reproducible bits. The same for the saving forward (softmax - onehot rows) and the
-// backward from those rows.
+// backward from those rows. token_logprobs (the rollout's log-probs of sampled tokens) against the
+// float64 host and bit for bit against the LM head's log-probs for the same f32 logits.
 #include <string>
 #include <tuple>
 
@@ -112,6 +113,34 @@ BOOST_AUTO_TEST_CASE(saved_rows_backward_matches_float64) {
       run(logp2, lse2, saved2, dh2, dw2);
       BOOST_TEST((same_bits(saved, saved2) && same_bits(dh, dh2) && same_bits(dw, dw2)),
                  "lm_head saved path is reproducible " << label);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(token_logprobs_match_float64_and_the_heads_bits) {
+  for (auto [rows, dim, vocab] : {std::tuple{1, 8, 5}, {7, 64, 1003}, {5, 128, 151936}})
+    for (double scale : {1.0, 1.0 / 0.6}) {
+      const std::string label = "rows=" + std::to_string(rows) + " V=" + std::to_string(vocab) + " scale=" +
+                                std::to_string(scale);
+      Tensor h = host_random({rows, dim}, DType::bf16, 120), w = host_random({vocab, dim}, DType::bf16, 121, 0.3);
+      Tensor tokens = random_ints({rows}, 0, vocab, 122);
+      // The logits as the sampler sees them (f32, unscaled), on the device and in float64.
+      Tensor logits = Tensor::empty({rows, vocab}, DType::f32, Device::cuda);
+      ops::gemm(to_device(h), ops::Trans::no, to_device(w), ops::Trans::yes, logits, 1.0, 0.0);
+      Tensor logits_ref = as_f64(logits.to(Device::host));
+      Tensor logp_ref = Tensor::empty({rows}, DType::f64);
+      ops::token_logprobs(logits_ref, tokens, scale, logp_ref);
+      for (bool device_tokens : {false, true}) {
+        Tensor logp = poisoned({rows}, DType::f32);
+        ops::token_logprobs(logits, device_tokens ? to_device(tokens) : tokens, scale, logp);
+        expect_close(logp, logp_ref, tolerance(DType::f32), "token_logprobs " + label);
+      }
+      if (scale != 1.0) continue;
+      // The head's log-probs from the same operands: equal bits when its GEMM gives the same logits.
+      Tensor head_logp = poisoned({rows}, DType::f32), lse = poisoned({rows}, DType::f32), none;
+      ops::lm_head_forward(to_device(h), to_device(w), to_device(tokens), 1.0, rows, head_logp, lse, none);
+      Tensor logp = poisoned({rows}, DType::f32);
+      ops::token_logprobs(logits, tokens, 1.0, logp);
+      BOOST_TEST(same_bits(logp, head_logp), "token_logprobs and lm_head_forward agree bit for bit " << label);
     }
 }
 

@@ -13,3 +13,5 @@ r1_add_mpi_test(parallel_equality EXECUTABLE r1_mpi_tests SUITE test_parallel_eq
 r1_add_mpi_test(parallel_equality EXECUTABLE r1_mpi_tests SUITE test_parallel_equality NP 4)
 r1_add_mpi_test(update_step EXECUTABLE r1_mpi_tests SUITE test_update_step NP 1)
 r1_add_mpi_test(update_step EXECUTABLE r1_mpi_tests SUITE test_update_step NP 2)
+r1_add_mpi_test(grpo_step EXECUTABLE r1_mpi_tests SUITE test_grpo_step NP 1)
+r1_add_mpi_test(grpo_step EXECUTABLE r1_mpi_tests SUITE test_grpo_step NP 2)

@@ -1,7 +1,9 @@
 // Chunked LM head with softmax cross-entropy: logp / lse / entropy against a naive float64
 // full-logits reference, independence from the chunk size, ignored targets, logit_scale, and the
 // backward (dh, dw) against central finite differences of L = sum(r * logp) in float64, both the
-// recomputing backward and the one from the saving forward's softmax - onehot rows.
+// recomputing backward and the one from the saving forward's softmax - onehot rows. token_logprobs
+// (the rollout's record of what it sampled) against the same float64 reference, and bit for bit
+// against the head's log-probs for the same logits.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -235,6 +237,45 @@ BOOST_AUTO_TEST_CASE(f32_matches_f64) {
   BOOST_TEST(rel_error(outs[0].entropy, outs[1].entropy) < 1e-5);
   BOOST_TEST(rel_error(dhs[0], dhs[1]) < 1e-5);
   BOOST_TEST(rel_error(dws[0], dws[1]) < 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(token_logprobs_match_naive_reference) {
+  const int64_t n = 7, v = 19, d = 5;
+  Tensor tokens = random_ints({n}, 0, v, 21);
+  for (DType dt : {DType::f32, DType::f64})
+    for (double scale : {1.0, 1.0 / 0.6}) {
+      Tensor h = random_tensor({n, d}, dt, 22), w = random_tensor({v, d}, dt, 23);
+      Tensor logits = Tensor::empty({n, v}, dt);
+      ops::gemm(h, ops::Trans::no, w, ops::Trans::yes, logits, 1.0, 0.0);
+      Tensor logp = Tensor::empty({n}, dt);
+      ops::token_logprobs(logits, tokens, scale, logp);
+      auto ref = naive_head(h, w, tokens, scale);
+      BOOST_TEST(rel_error(to_f64_vector(logp), ref.logp) < (dt == DType::f32 ? 2e-6 : 1e-13), "scale=" << scale);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(token_logprobs_equal_the_heads_logp_for_the_same_logits) {
+  // The training forward's log-probs (lm_head_forward) and the rollout's (token_logprobs on the
+  // sampling logits) reduce their rows the same way: equal logits give equal bits.
+  const int64_t n = 6, v = 300, d = 16;
+  Tensor tokens = random_ints({n}, 0, v, 24);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Tensor h = random_tensor({n, d}, dt, 25), w = random_tensor({v, d}, dt, 26);
+    auto head = head_forward(h, w, tokens, 1.0, n, false);
+    Tensor logits = Tensor::empty({n, v}, dt);
+    ops::gemm(h, ops::Trans::no, w, ops::Trans::yes, logits, 1.0, 0.0);
+    Tensor logp = Tensor::empty({n}, dt);
+    ops::token_logprobs(logits, tokens, 1.0, logp);
+    BOOST_TEST((to_f64_vector(logp) == to_f64_vector(head.logp)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(token_logprobs_reject_tokens_outside_the_vocabulary) {
+  Tensor logits = random_tensor({2, 5}, DType::f32, 27), logp = Tensor::empty({2}, DType::f32);
+  Tensor tokens = Tensor::from_vector(std::vector<int32_t>{1, 5});
+  BOOST_CHECK_EXCEPTION(ops::token_logprobs(logits, tokens, 1.0, logp), Error, [](const Error& e) {
+    return std::string(e.what()).find("token 5 at row 1") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(rejects_targets_outside_the_vocabulary) {

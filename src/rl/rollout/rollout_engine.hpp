@@ -22,6 +22,8 @@ struct RolloutRequest {
 
 struct Rollout {
   std::vector<int32_t> tokens;  // generated tokens (the end-of-sequence token included when produced)
+  std::vector<double> logp;     // per token: its log-prob under the sampling policy (sampling.logit_scale()),
+                                // recorded on the pipeline's last stage (empty elsewhere)
   StopReason stop = StopReason::max_tokens;
   bool truncated() const { return stop == StopReason::max_tokens; }
 };
@@ -29,9 +31,16 @@ struct Rollout {
 struct RolloutStats {
   int64_t forwards = 0, prefill_tokens = 0, generated_tokens = 0;
   int64_t decode_rounds = 0;  // rounds without a prompt to prefill
+  int64_t slots = 0;          // KV-cache slots (sequences in flight at most)
   double seconds = 0;
   double decode_seconds = 0;  // of those rounds (the rest went to rounds that prefilled prompts)
 };
+
+// KV-cache slots (sequences in flight) for `requests` sequences of up to `capacity` tokens:
+// sampling.batch when set, else every request at once — on a GPU as many as fit in 80% of the memory
+// r1 can still allocate, counting each slot's cache rows and its per-round logits and sampler
+// buffers. At least 1.
+int64_t rollout_slots(const Model& model, const SamplingConfig& sampling, int64_t requests, int64_t capacity);
 
 // With a pipeline (grid with pp > 1) every rank of the pipeline calls generate() with the same
 // requests; each runs its stage's layers (KV caches live on the stage owning the layer), the last

@@ -1,6 +1,8 @@
 // sample_and_score: share, requests, generation, scoring.
 #include "rl/rollout/sampling_service.hpp"
 
+#include <chrono>
+
 #include "core/error.hpp"
 #include "rl/data/rank_share.hpp"
 
@@ -17,10 +19,12 @@ SampleBatch sample_and_score(const Model& model, const Tokenizer& tokenizer, con
     for (int64_t s = 0; s < request.per_prompt; ++s) requests.push_back({p->id, s, &p->prompt});
   RolloutEngine engine(model, tokenizer, grid);
   b.rollouts = engine.generate(requests, *request.sampling, request.seed, request.step, &b.stats);
+  const auto t0 = std::chrono::steady_clock::now();
   b.scored.reserve(b.rollouts.size());
   for (size_t i = 0; i < b.rollouts.size(); ++i)
     b.scored.push_back(score_rollout(tokenizer, b.prompt_of(i), b.rollouts[i], request.rewards, request.language,
                                      request.sampling->max_new_tokens));
+  b.scoring_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return b;
 }
 

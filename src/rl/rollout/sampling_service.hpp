@@ -34,6 +34,7 @@ struct SampleBatch {
   std::vector<Rollout> rollouts;        // per_prompt per prompt, prompt-major
   std::vector<ScoredRollout> scored;    // one per rollout
   RolloutStats stats;
+  double scoring_seconds = 0;           // decoding and rewarding the completions (host work)
   const Example& prompt_of(size_t completion) const { return *prompts[completion / size_t(per_prompt)]; }
 };
 

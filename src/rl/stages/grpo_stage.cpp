@@ -1,7 +1,9 @@
 // grpo_step (DESIGN §7) and the grpo stage.
 #include "rl/stages/grpo_stage.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "core/log.hpp"
@@ -10,6 +12,7 @@
 #include "engine/model_copy.hpp"
 #include "engine/phase_clock.hpp"
 #include "kernels/ops.hpp"
+#include "kernels/runtime.hpp"
 #include "rl/data/token_batch_builder.hpp"
 #include "rl/grpo/advantages.hpp"
 #include "rl/grpo/grpo_loss.hpp"
@@ -26,6 +29,37 @@ struct TrainSample {
   Example seq;                 // prompt + completion tokens (completion in `response`)
   double advantage = 0;
   std::vector<double> old_logp, ref_logp;  // per completion token
+  std::vector<double> rollout_logp;        // per completion token, as the rollout sampled it (last stage)
+};
+
+// Seconds since `t0`, once the device has finished the work queued so far.
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  ComputeRuntime::synchronize_device();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The rollout's log-prob of each sampled token against the training forward's for the same token and
+// weights (DESIGN §7: one process, the same kernels): |difference| summed, exactly equal ones counted,
+// the largest kept.
+struct LogpAgreement {
+  MetricSums sums{{"diff", "equal", "tokens"}};
+  double max_diff = 0;
+  void add(double train, double rollout) {
+    const double d = std::abs(train - rollout);
+    sums["diff"] += d;
+    sums["equal"] += train == rollout;
+    sums["tokens"] += 1;
+    max_diff = std::max(max_diff, d);
+  }
+  // Over every rank (the log-probs live on last pipeline stages).
+  void write(nlohmann::json& rec, const Comm& world) {
+    sums.allreduce(world);
+    max_diff = world.allreduce(max_diff, ReduceOp::max);
+    if (sums["tokens"] == 0) return;
+    rec["grpo/logp_mismatch_max"] = max_diff;
+    sums.write_mean(rec, "grpo/logp_mismatch_mean", "diff", "tokens");
+    sums.write_mean(rec, "grpo/logp_equal_share", "equal", "tokens");
+  }
 };
 
 // What a GRPO stage carries from step to step.
@@ -37,7 +71,8 @@ struct GrpoRun {
   const Model* reference;                   // frozen starting weights (beta > 0), else null
   const rewards::WeightedRewards& weighted;
   uint64_t stream_seed;
-  double logit_scale() const { return g.sampling.temperature > 0 ? 1.0 / g.sampling.temperature : 1.0; }
+  LogpAgreement* agreement;                 // this step's rollout vs training log-probs
+  double logit_scale() const { return g.sampling.logit_scale(); }
   bool on_policy_single_update() const { return g.mu == 1 && g.mini_batches == 1; }
 };
 
@@ -83,6 +118,7 @@ std::vector<TrainSample> train_samples(const SampleBatch& batch, const GroupAdva
     t.seq.prompt = batch.prompt_of(i).prompt;
     t.seq.response = batch.rollouts[i].tokens;
     t.advantage = adv.advantage[i];
+    t.rollout_logp = batch.rollouts[i].logp;
     samples.push_back(std::move(t));
   }
   return samples;
@@ -109,8 +145,10 @@ Tensor host_vector_tensor(const std::vector<double>& v, const Model& m) {
 
 // Log-probs of each sample's completion tokens under `model` (inference), in micro-batches through
 // the pipeline: known on the last stage (where the loss uses them), left empty elsewhere.
+// The policy's own pass (not the reference's) is compared with the rollout's log-probs when
+// `agreement` is given.
 void completion_logp(const Model& model, const ParallelGrid& grid, std::vector<TrainSample>& samples, int64_t micro,
-                     double logit_scale, bool reference) {
+                     double logit_scale, bool reference, LogpAgreement* agreement) {
   std::vector<TokenBatch> batches = micro_batches(samples, 0, samples.size(), micro);
   PipelineOptions opt;
   opt.logit_scale = logit_scale;
@@ -125,6 +163,8 @@ void completion_logp(const Model& model, const ParallelGrid& grid, std::vector<T
       dst.clear();
       for (int64_t r = b.seqs[j]; r < b.seqs[j + 1]; ++r)
         if (b.targets[size_t(r)] >= 0) dst.push_back(lp[size_t(r)]);
+      if (agreement && s.rollout_logp.size() == dst.size())
+        for (size_t t = 0; t < dst.size(); ++t) agreement->add(dst[t], s.rollout_logp[t]);
     }
   }
 }
@@ -152,6 +192,8 @@ UpdateResult update_on(const GrpoRun& run, std::vector<TrainSample>& samples, si
       for (int64_t r = b.seqs[j]; r < b.seqs[j + 1]; ++r) {
         if (b.targets[size_t(r)] < 0) continue;
         const double old = run.on_policy_single_update() ? logp[size_t(r)] : s.old_logp[size_t(t)];
+        if (first_pass && run.on_policy_single_update() && size_t(t) < s.rollout_logp.size())
+          run.agreement->add(logp[size_t(r)], s.rollout_logp[size_t(t)]);
         const double ref = run.reference ? s.ref_logp[size_t(t)] : logp[size_t(r)];
         GrpoTokenTerms term = grpo_token(logp[size_t(r)], old, ref, s.advantage, params);
         dlogp[size_t(r)] = w * term.dlogp;
@@ -199,6 +241,20 @@ void write_metrics(nlohmann::json& rec, const MetricSums& r, const MetricSums& u
   if (u["aux"] != 0) rec["aux_loss"] = u["aux"] / std::max(1.0, u["updates"]);
 }
 
+// Where the step's time went, max over ranks: generation split into rounds that prefilled prompts
+// and pure decoding rounds, scoring, the old policy's and the reference's log-prob passes, the update.
+struct PassTimes {
+  double old_logp = 0, ref_logp = 0, update = 0;
+};
+void write_phase_times(nlohmann::json& rec, const RunContext& ctx, const SampleBatch& batch, const PassTimes& t) {
+  std::vector<double> v = {batch.stats.seconds - batch.stats.decode_seconds, batch.stats.decode_seconds,
+                           batch.scoring_seconds, t.old_logp, t.ref_logp, t.update};
+  ctx.run.world.allreduce(v, ReduceOp::max);
+  const char* names[] = {"time/prefill_s", "time/decode_s", "time/rewards_s", "time/old_logp_s", "time/ref_logp_s",
+                         "time/update_s"};
+  for (size_t i = 0; i < v.size(); ++i) rec[names[i]] = v[i];
+}
+
 // One GRPO step (DESIGN §7); returns the tokens generated over the job.
 double grpo_step(const GrpoRun& run, TrainingStep& step) {
   PhaseScope phase(Phase::update);  // the generation and scoring inside count as theirs
@@ -218,16 +274,23 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
   MetricSums rollout = rollout_sums(run.weighted);
   count_rollouts(batch, adv, run.weighted, rollout);
   std::vector<TrainSample> samples = train_samples(batch, adv, g.skip_equal_reward_groups);
-  const double rollout_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  const double rollout_seconds = seconds_since(t_start);
 
   // 5. Log-probs of the sampled tokens under the policy before the update (needed once the policy
   //    moves within the step) and under the frozen reference model (when beta > 0).
+  auto t_phase = std::chrono::steady_clock::now();
   if (!run.on_policy_single_update())
-    completion_logp(*ctx.policy.model, *ctx.run.grid, samples, run.stage.micro_batch_size, run.logit_scale(), false);
+    completion_logp(*ctx.policy.model, *ctx.run.grid, samples, run.stage.micro_batch_size, run.logit_scale(), false,
+                    run.agreement);
+  const double old_logp_seconds = seconds_since(t_phase);
+  t_phase = std::chrono::steady_clock::now();
   if (run.reference)
-    completion_logp(*run.reference, *ctx.run.grid, samples, run.stage.micro_batch_size, run.logit_scale(), true);
+    completion_logp(*run.reference, *ctx.run.grid, samples, run.stage.micro_batch_size, run.logit_scale(), true,
+                    nullptr);
+  const double ref_logp_seconds = seconds_since(t_phase);
 
   // 6. mu passes over the rollout batch, each split into mini-batches; one optimizer step each.
+  t_phase = std::chrono::steady_clock::now();
   MetricSums update({"loss", "kl", "clipped_low", "clipped_high", "entropy", "tokens", "aux", "updates"});
   UpdateResult last;
   int64_t skipped = 0;
@@ -241,6 +304,7 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
       skipped += last.skipped ? 1 : 0;
       step.nonfinite->record(last.skipped);
     }
+  const double update_seconds = seconds_since(t_phase);
 
   // 7. Metrics over the whole job: rollout statistics are alike on every stage of a pipeline (summed
   //    over data-parallel ranks); loss statistics live on last stages (summed over every rank).
@@ -250,38 +314,52 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
   update["updates"] = updates;
   nlohmann::json& rec = *step.record;
   write_metrics(rec, rollout, update, run.weighted);
+  run.agreement->write(rec, ctx.run.world);
   rec["grad_norm"] = last.grad_norm;
   rec["lr"] = last.lr;
   rec["updates"] = int64_t(updates);
   rec["skipped_updates"] = skipped;
   rec["rollout_s"] = rollout_seconds;
-  return double(ctx.run.dp.allreduce(batch.stats.generated_tokens));  // alike on every stage
+  write_phase_times(rec, ctx, batch, {old_logp_seconds, ref_logp_seconds, update_seconds});
+  int64_t trained = 0;
+  for (const TrainSample& s : samples) trained += int64_t(s.seq.prompt.size() + s.seq.response.size());
+  rec["tokens_trained"] = double(ctx.run.dp.allreduce(trained * g.mu));
+  const double generated = double(ctx.run.dp.allreduce(batch.stats.generated_tokens));  // alike on every stage
+  rec["tokens_generated"] = generated;
+  rec["rollout_slots"] = ctx.run.world.allreduce(batch.stats.slots, ReduceOp::max);
+  return generated;
 }
 
 }  // namespace
 
-void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
-  const GrpoConfig& g = stage.grpo;
-  const std::string name = stage.display_name();
-  rewards::WeightedRewards weighted(g.rewards);
-  const int64_t updates_per_step = g.mu * g.mini_batches;
-  Optimizer opt(ctx.policy.model->params(), stage.optim, stage.steps * updates_per_step);
-  std::unique_ptr<Model> reference;  // the stage's starting weights, frozen (restored on a restart)
-  if (g.beta > 0) {
+GrpoStage::GrpoStage(RunContext& ctx, const StageConfig& stage)
+    : ctx_(ctx),
+      stage_(stage),
+      weighted_(stage.grpo.rewards),
+      opt_(ctx.policy.model->params(), stage.optim, stage.steps * stage.grpo.mu * stage.grpo.mini_batches),
+      stream_seed_(hash_words({uint64_t(ctx.run.config.seed), hash_string(stage.display_name())})) {
+  if (stage.grpo.beta > 0) {
     ResumePoint* r = resume_for_current_stage(ctx);
-    reference = r ? load_reference_model(*r, *ctx.policy.model, ctx.run.world) : clone_model(*ctx.policy.model);
+    reference_ = r ? load_reference_model(*r, *ctx.policy.model, ctx.run.world) : clone_model(*ctx.policy.model);
   }
-  const uint64_t stream_seed = hash_words({uint64_t(ctx.run.config.seed), hash_string(name)});
-  log_info(name, ": ", prompts.size(), " prompts, ", stage.steps, " steps of ", g.prompts_per_step, " prompts x ",
-           g.group_size, " completions");
-  GrpoRun run{ctx, stage, g, opt, reference.get(), weighted, stream_seed};
+}
+
+GrpoStage::~GrpoStage() = default;
+
+double GrpoStage::step(TrainingStep& s) {
+  LogpAgreement agreement;
+  const GrpoRun run{ctx_, stage_, stage_.grpo, opt_, reference_.get(), weighted_, stream_seed_, &agreement};
+  return grpo_step(run, s);
+}
+
+TrainingLoop GrpoStage::loop() {
   TrainingLoop loop;
   loop.kind = "grpo";
-  loop.batch = g.prompts_per_step;
-  loop.updates_per_step = updates_per_step;
-  loop.optimizer = &opt;
-  loop.reference = reference.get();
-  loop.step = [&](TrainingStep& s) { return grpo_step(run, s); };
+  loop.batch = stage_.grpo.prompts_per_step;
+  loop.updates_per_step = stage_.grpo.mu * stage_.grpo.mini_batches;
+  loop.optimizer = &opt_;
+  loop.reference = reference_.get();
+  loop.step = [this](TrainingStep& s) { return step(s); };
   loop.progress = [](const nlohmann::json& rec) {
     char line[256];
     std::snprintf(line, sizeof line, "reward %.3f  acc %.3f  format %.3f  len %.1f  kl %.4f  clip %.3f/%.3f",
@@ -290,7 +368,15 @@ void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector
                   rec["clip_frac/low"].get<double>(), rec["clip_frac/high"].get<double>());
     return std::string(line);
   };
-  run_training_loop(ctx, stage, prompts, stream_seed, loop);
+  return loop;
+}
+
+void run_grpo_stage(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& prompts) {
+  const GrpoConfig& g = stage.grpo;
+  GrpoStage grpo(ctx, stage);
+  log_info(stage.display_name(), ": ", prompts.size(), " prompts, ", stage.steps, " steps of ", g.prompts_per_step,
+           " prompts x ", g.group_size, " completions");
+  run_training_loop(ctx, stage, prompts, grpo.stream_seed(), grpo.loop());
 }
 
 }  // namespace r1
