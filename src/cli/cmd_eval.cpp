@@ -71,9 +71,13 @@ int eval_command(const Args& a, const Comm& world) {
   log_line(format_eval_table({r}));
   if (auto m = a.maybe("--metrics")) {
     MetricsLog log(*m, world.rank());
-    log.write({{"stage", "eval"}, {"step", 0}, {"checkpoint", ckpt}, {"data", source}, {"eval/pass@1", r.pass_at_1},
-               {"eval/cons@k", r.cons_at_k}, {"eval/k", r.k}, {"eval/format_rate", r.format_rate}, {"eval/length", r.length},
-               {"eval/prompts", r.prompts}});
+    nlohmann::json rec = {{"stage", "eval"},           {"step", 0},
+                          {"checkpoint", ckpt},        {"data", source},
+                          {"eval/pass@1", r.pass_at_1}, {"eval/cons@k", r.cons_at_k},
+                          {"eval/k", r.k},             {"eval/format_rate", r.format_rate},
+                          {"eval/length", r.length},   {"eval/prompts", r.prompts}};
+    add_pass_and_majority(rec, r);
+    log.write(rec);
   }
   return 0;
 }

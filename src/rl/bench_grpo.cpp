@@ -85,6 +85,11 @@ BenchGrpoResult bench_grpo(const RecipeInputs& in, const BenchGrpoOptions& o, co
     s.step = step;
     s.nonfinite = &nonfinite;
     s.record = &record;
+    s.draw_more = [&](int64_t count) {
+      std::vector<const Example*> more;
+      for (int64_t i : sampler.next(count)) more.push_back(&prompts[size_t(i)]);
+      return more;
+    };
     world.barrier();
     const auto t0 = std::chrono::steady_clock::now();
     grpo.step(s);

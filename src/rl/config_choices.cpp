@@ -28,6 +28,18 @@ const EnumNames<LossAggregation>& loss_aggregation_names() {
   return t;
 }
 
+const EnumNames<PolicyLoss>& policy_loss_names() {
+  static const EnumNames<PolicyLoss> t = {{PolicyLoss::grpo, "grpo"}, {PolicyLoss::gspo, "gspo"}, {PolicyLoss::cispo, "cispo"}};
+  return t;
+}
+
+const EnumNames<RolloutCorrection>& rollout_correction_names() {
+  static const EnumNames<RolloutCorrection> t = {{RolloutCorrection::none, "none"},
+                                                 {RolloutCorrection::token_tis, "token_tis"},
+                                                 {RolloutCorrection::sequence_mask, "sequence_mask"}};
+  return t;
+}
+
 const EnumNames<TokenizerSource>& tokenizer_source_names() {
   static const EnumNames<TokenizerSource> t = {{TokenizerSource::train, "train"}, {TokenizerSource::path, "path"}};
   return t;

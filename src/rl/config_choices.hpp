@@ -18,6 +18,8 @@ enum class StageKind { pretrain, sft, grpo, rejection_sample, distill, eval };
 enum class DataSource { synth, path, previous, random };
 enum class SynthSplit { train, heldout };  // the synthetic task's disjoint splits
 enum class LossAggregation { grpo, token_mean, dr_grpo };
+enum class PolicyLoss { grpo, gspo, cispo };                        // rl/grpo/policy_loss.hpp
+enum class RolloutCorrection { none, token_tis, sequence_mask };    // rl/grpo/policy_loss.hpp
 enum class TokenizerSource { train, path };
 enum class BpePattern { qwen2, gpt2 };
 
@@ -25,6 +27,8 @@ const EnumNames<StageKind>& stage_kind_names();
 const EnumNames<DataSource>& data_source_names();
 const EnumNames<SynthSplit>& synth_split_names();
 const EnumNames<LossAggregation>& loss_aggregation_names();
+const EnumNames<PolicyLoss>& policy_loss_names();
+const EnumNames<RolloutCorrection>& rollout_correction_names();
 const EnumNames<TokenizerSource>& tokenizer_source_names();
 const EnumNames<BpePattern>& bpe_pattern_names();
 const EnumNames<Device>& device_names();

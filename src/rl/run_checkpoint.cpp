@@ -22,7 +22,8 @@ std::string checkpoint_dir(const RunConfig& c) {
 namespace {
 nlohmann::json eval_to_json(const EvalResult& e) {
   return {{"stage", e.stage}, {"model", e.model}, {"step", e.step}, {"prompts", e.prompts}, {"k", e.k},
-          {"pass_at_1", e.pass_at_1}, {"cons_at_k", e.cons_at_k}, {"format_rate", e.format_rate}, {"length", e.length}};
+          {"pass_at_1", e.pass_at_1}, {"cons_at_k", e.cons_at_k}, {"format_rate", e.format_rate}, {"length", e.length},
+          {"pass_at", e.pass_at},     {"maj_at", e.maj_at}};
 }
 
 int64_t file_size_or_zero(const std::string& path) {
@@ -135,7 +136,9 @@ void restore_recipe_state(RunContext& ctx, const ResumePoint& r) {
   ctx.state.previous_sft_path = st.value("previous_sft_path", "");
   for (auto& e : st.at("eval_results"))
     ctx.state.eval_results.push_back(EvalResult{e.at("stage"), e.at("model"), e.at("step"), e.at("prompts"), e.at("k"),
-                                                e.at("pass_at_1"), e.at("cons_at_k"), e.at("format_rate"), e.at("length")});
+                                                e.at("pass_at_1"), e.at("cons_at_k"), e.at("format_rate"), e.at("length"),
+                                                e.value("pass_at", std::vector<double>{}),  // absent before issue 23
+                                                e.value("maj_at", std::vector<double>{})});
 }
 
 ModelConfig validate_resume(const Run& run, const ResumePoint& r, const ModelConfig& policy, int64_t tokenizer_vocab) {

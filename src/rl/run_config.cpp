@@ -22,8 +22,21 @@ void GrpoConfig::visit(ConfigVisitor& v) {
   v.field("eps_high", eps_high, "upper clip range (ratio <= 1 + eps_high)", at_least(0));
   v.field("beta", beta, "KL (k3) coefficient to the stage's starting weights; 0 skips the reference model", at_least(0));
   choice(v, "loss_aggregation", loss_aggregation, loss_aggregation_names(), "how token losses are averaged");
+  choice(v, "policy_loss", policy_loss, policy_loss_names(),
+         "grpo: per-token ratio, clipped; gspo: per-sequence (length-normalised) ratio, clipped; cispo: "
+         "clipped, stop-gradient importance weight on every token's log-prob");
+  choice(v, "rollout_correction", rollout_correction, rollout_correction_names(),
+         "importance correction against the rollout's own log-probs: token_tis (truncated per-token weight) "
+         "or sequence_mask (sequences whose ratio leaves [1/cap, cap] are left out)");
+  v.field("rollout_correction_cap", rollout_correction_cap, "token_tis: weight cap; sequence_mask: ratio range",
+          at_least(1));
   v.field("scale_rewards", scale_rewards, "divide advantages by the group reward std");
   v.field("skip_equal_reward_groups", skip_equal_reward_groups, "drop groups whose rewards are all equal");
+  v.field("dynamic_sampling", dynamic_sampling,
+          "DAPO's dynamic sampling: sample more prompts (prompts_per_step at a time) until the step holds "
+          "prompts_per_step groups whose rewards differ; train on those only");
+  v.field("max_sampling_rounds", max_sampling_rounds, "dynamic sampling: sampling rounds per step at most",
+          at_least(1));
   list(v, "rewards", rewards, "rule-based rewards and their weights");
   section(v, "sampling", sampling, "rollout sampling");
 }

@@ -36,8 +36,13 @@ struct GrpoConfig {
   double eps_low = 0.2, eps_high = 0.2;  // clip range [1 - eps_low, 1 + eps_high]
   double beta = 0.0;                // KL(k3) coefficient to the stage's starting weights (0: no reference model)
   LossAggregation loss_aggregation = LossAggregation::grpo;
+  PolicyLoss policy_loss = PolicyLoss::grpo;  // token ratio (grpo), sequence ratio (gspo), clipped IS weight (cispo)
+  RolloutCorrection rollout_correction = RolloutCorrection::none;  // against the rollout's own log-probs
+  double rollout_correction_cap = 2.0;  // token_tis: weight cap; sequence_mask: kept ratio range [1/cap, cap]
   bool scale_rewards = true;        // divide advantages by the group's reward std
   bool skip_equal_reward_groups = false;  // leave groups whose rewards are all equal out of the update
+  bool dynamic_sampling = false;    // DAPO: draw more prompts until prompts_per_step groups have unequal rewards
+  int64_t max_sampling_rounds = 3;  // dynamic sampling: at most this many sampling rounds per step
   std::vector<rewards::RewardSpec> rewards;
   SamplingConfig sampling;
   void visit(ConfigVisitor& v);

@@ -16,6 +16,7 @@
 #include "rl/data/token_batch_builder.hpp"
 #include "rl/grpo/advantages.hpp"
 #include "rl/grpo/grpo_loss.hpp"
+#include "rl/grpo/policy_loss.hpp"
 #include "rl/rollout/sampling_service.hpp"
 #include "rl/run_checkpoint.hpp"
 #include "rl/stages/training_loop.hpp"
@@ -178,9 +179,10 @@ UpdateResult update_on(const GrpoRun& run, std::vector<TrainSample>& samples, si
   for (size_t i = b0; i < b1; ++i) counts[1] += int64_t(samples[i].seq.response.size());
   run.ctx.run.dp.allreduce(counts);
   std::vector<TokenBatch> micro = micro_batches(samples, b0, b1, run.stage.micro_batch_size);
-  const size_t s_loss = sums.slot("loss"), s_kl = sums.slot("kl"), s_low = sums.slot("clipped_low"),
-               s_high = sums.slot("clipped_high"), s_entropy = sums.slot("entropy"), s_tokens = sums.slot("tokens");
-  const GrpoLossParams params{g.eps_low, g.eps_high, g.beta};
+  const size_t s_loss = sums.slot("loss"), s_kl = sums.slot("kl"), s_entropy = sums.slot("entropy"),
+               s_tokens = sums.slot("tokens");
+  const PolicyLossParams params{g.policy_loss, g.eps_low, g.eps_high, g.beta, g.rollout_correction,
+                                g.rollout_correction_cap};
   auto loss = [&](size_t mi, const TokenBatch& b, const ModelOutput& out) {
     auto logp = to_f64_vector(out.logp), entropy = to_f64_vector(out.entropy);
     std::vector<double> dlogp(logp.size(), 0.0);
@@ -188,25 +190,36 @@ UpdateResult update_on(const GrpoRun& run, std::vector<TrainSample>& samples, si
       TrainSample& s = samples[b0 + mi * size_t(run.stage.micro_batch_size) + j];
       const double w = grpo_token_weight(g.loss_aggregation, int64_t(s.seq.response.size()), counts[0], counts[1],
                                          g.sampling.max_new_tokens);
-      int64_t t = 0;
-      for (int64_t r = b.seqs[j]; r < b.seqs[j + 1]; ++r) {
-        if (b.targets[size_t(r)] < 0) continue;
-        const double old = run.on_policy_single_update() ? logp[size_t(r)] : s.old_logp[size_t(t)];
-        if (first_pass && run.on_policy_single_update() && size_t(t) < s.rollout_logp.size())
-          run.agreement->add(logp[size_t(r)], s.rollout_logp[size_t(t)]);
-        const double ref = run.reference ? s.ref_logp[size_t(t)] : logp[size_t(r)];
-        GrpoTokenTerms term = grpo_token(logp[size_t(r)], old, ref, s.advantage, params);
-        dlogp[size_t(r)] = w * term.dlogp;
-        if (first_pass) {  // report the first pass: the rollout policy's view
-          sums[s_loss] += w * term.loss;
-          sums[s_kl] += term.kl;
-          sums[s_low] += term.clipped_low;
-          sums[s_high] += term.clipped_high;
-          sums[s_entropy] += entropy[size_t(r)];
-          sums[s_tokens] += 1;
+      std::vector<int64_t> rows;  // the completion's rows of this micro-batch
+      std::vector<double> cur;
+      for (int64_t r = b.seqs[j]; r < b.seqs[j + 1]; ++r)
+        if (b.targets[size_t(r)] >= 0) {
+          rows.push_back(r);
+          cur.push_back(logp[size_t(r)]);
         }
-        ++t;
+      if (first_pass && run.on_policy_single_update() && s.rollout_logp.size() == cur.size())
+        for (size_t t = 0; t < cur.size(); ++t) run.agreement->add(cur[t], s.rollout_logp[t]);
+      SequenceInput in;
+      in.logp = cur;
+      in.logp_old = run.on_policy_single_update() ? std::span<const double>(cur) : std::span<const double>(s.old_logp);
+      in.logp_ref = run.reference ? std::span<const double>(s.ref_logp) : std::span<const double>(cur);
+      in.logp_rollout = s.rollout_logp;
+      in.advantage = s.advantage;
+      const SequenceTerms terms = sequence_policy_loss(in, params);
+      for (size_t t = 0; t < rows.size(); ++t) dlogp[size_t(rows[t])] = w * terms.dlogp[t];
+      if (!first_pass) continue;  // report the first pass: the rollout policy's view
+      for (size_t t = 0; t < rows.size(); ++t) {
+        sums[s_loss] += w * terms.loss[t];
+        sums[s_kl] += terms.kl[t];
+        sums[s_entropy] += entropy[size_t(rows[t])];
+        sums[s_tokens] += 1;
       }
+      sums["clipped_low"] += double(terms.clipped_low);
+      sums["clipped_high"] += double(terms.clipped_high);
+      sums["correction_weight"] += terms.correction_weight_sum;
+      sums["correction_truncated"] += double(terms.truncated);
+      sums["correction_masked"] += terms.masked;
+      sums["sequences"] += 1;
     }
     MicroBatchGrad grad;
     grad.dlogp = host_vector_tensor(dlogp, *run.ctx.policy.model);
@@ -218,7 +231,8 @@ UpdateResult update_on(const GrpoRun& run, std::vector<TrainSample>& samples, si
   return run_update(run.ctx.update_target(), run.opt, micro, counts[0], loss, popt);
 }
 
-void write_metrics(nlohmann::json& rec, const MetricSums& r, const MetricSums& u, const rewards::WeightedRewards& weighted) {
+void write_metrics(nlohmann::json& rec, const MetricSums& r, const MetricSums& u, const rewards::WeightedRewards& weighted,
+                   RolloutCorrection correction) {
   r.write_mean(rec, "reward/mean", "reward", "completions");
   r.write_std(rec, "reward/std", "reward", "reward_sq", "completions");
   for (const auto& spec : weighted.specs()) {
@@ -238,7 +252,89 @@ void write_metrics(nlohmann::json& rec, const MetricSums& r, const MetricSums& u
   u.write_mean(rec, "clip_frac/high", "clipped_high", "tokens");
   u.write_mean(rec, "entropy", "entropy", "tokens");
   rec["loss"] = u["loss"];
+  if (correction != RolloutCorrection::none) {
+    u.write_mean(rec, "rollout_correction/weight_mean", "correction_weight", "tokens");
+    u.write_mean(rec, "rollout_correction/truncated_share", "correction_truncated", "tokens");
+    u.write_mean(rec, "rollout_correction/masked_share", "correction_masked", "sequences");
+  }
   if (u["aux"] != 0) rec["aux_loss"] = u["aux"] / std::max(1.0, u["updates"]);
+}
+
+// A step's rollouts: this rank's completions to train on, the statistics of every completion
+// sampled (summed on this rank), and what generation cost (summed over sampling rounds).
+struct StepRollouts {
+  std::vector<TrainSample> samples;
+  MetricSums sums;
+  RolloutStats stats;
+  double scoring_seconds = 0;
+  int64_t rounds = 1, prompts_drawn = 0, groups_kept = 0;  // dynamic sampling (job-wide)
+};
+
+SampleBatch sample_round(const GrpoRun& run, const std::vector<const Example*>& prompts, int64_t step, int64_t round) {
+  // Later rounds draw from their own streams, so a prompt drawn twice in a step gets new completions.
+  const uint64_t seed = round == 0 ? run.stream_seed : hash_words({run.stream_seed, hash_string("dynamic-sampling"), uint64_t(round)});
+  SampleRequest request{run.g.group_size, &run.g.sampling, seed, step, &run.weighted, "en"};
+  return sample_and_score(*run.ctx.policy.model, run.ctx.policy.tokenizer, run.ctx.run.grid.get(), run.ctx.run.dp,
+                          prompts, request);
+}
+
+void add_stats(RolloutStats& total, const RolloutStats& r) {
+  total.forwards += r.forwards;
+  total.prefill_tokens += r.prefill_tokens;
+  total.generated_tokens += r.generated_tokens;
+  total.decode_rounds += r.decode_rounds;
+  total.seconds += r.seconds;
+  total.decode_seconds += r.decode_seconds;
+  total.slots = std::max(total.slots, r.slots);
+}
+
+GroupAdvantages advantages_of(const GrpoRun& run, const SampleBatch& batch) {
+  std::vector<double> rewards;
+  for (const ScoredRollout& s : batch.scored) rewards.push_back(s.reward);
+  return group_advantages(rewards, run.g.group_size, run.g.scale_rewards);
+}
+
+// Steps 1-4. Without dynamic sampling: one round over the step's prompts. With it (DAPO): rounds of
+// prompts_per_step more prompts from the stage's sampler until the job's rounds hold prompts_per_step
+// groups whose rewards differ, at most max_sampling_rounds rounds; the first prompts_per_step such
+// groups in job order are trained on (fewer when the rounds run out), the rest are only counted.
+StepRollouts sample_step(const GrpoRun& run, TrainingStep& step) {
+  const GrpoConfig& g = run.g;
+  StepRollouts out{{}, rollout_sums(run.weighted), {}, 0, 1, 0, 0};
+  const Comm& dp = run.ctx.run.dp;
+  std::vector<const Example*> prompts = step.batch;
+  for (int64_t round = 0;; ++round) {
+    SampleBatch batch = sample_round(run, prompts, step.step, round);
+    const GroupAdvantages adv = advantages_of(run, batch);
+    count_rollouts(batch, adv, run.weighted, out.sums);
+    add_stats(out.stats, batch.stats);
+    out.scoring_seconds += batch.scoring_seconds;
+    out.prompts_drawn += int64_t(prompts.size());
+    if (!g.dynamic_sampling) {
+      out.samples = train_samples(batch, adv, g.skip_equal_reward_groups);
+      return out;
+    }
+    // Which of the round's groups (job order) have rewards that differ: each rank fills its share.
+    const size_t n = prompts.size(), begin = n * size_t(dp.rank()) / size_t(dp.size());
+    std::vector<int64_t> informative(n, 0);
+    for (size_t k = 0; k < batch.prompts.size(); ++k) informative[begin + k] = !adv.zero_std_group[k * size_t(g.group_size)];
+    dp.allreduce(informative);
+    std::vector<TrainSample> kept_here = train_samples(batch, adv, true);  // this rank's informative groups, in order
+    size_t next_kept = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (!informative[k]) continue;
+      const bool mine = k >= begin && k < begin + batch.prompts.size();
+      if (out.groups_kept < g.prompts_per_step && mine)
+        for (int64_t i = 0; i < g.group_size; ++i) out.samples.push_back(std::move(kept_here[next_kept++]));
+      else if (mine)
+        next_kept += size_t(g.group_size);
+      out.groups_kept += out.groups_kept < g.prompts_per_step;
+    }
+    out.rounds = round + 1;
+    if (out.groups_kept >= g.prompts_per_step || out.rounds >= g.max_sampling_rounds) return out;
+    R1_CHECK(step.draw_more, "grpo: dynamic sampling needs the stage's prompt sampler");
+    prompts = step.draw_more(g.prompts_per_step);
+  }
 }
 
 // Where the step's time went, max over ranks: generation split into rounds that prefilled prompts
@@ -246,9 +342,10 @@ void write_metrics(nlohmann::json& rec, const MetricSums& r, const MetricSums& u
 struct PassTimes {
   double old_logp = 0, ref_logp = 0, update = 0;
 };
-void write_phase_times(nlohmann::json& rec, const RunContext& ctx, const SampleBatch& batch, const PassTimes& t) {
-  std::vector<double> v = {batch.stats.seconds - batch.stats.decode_seconds, batch.stats.decode_seconds,
-                           batch.scoring_seconds, t.old_logp, t.ref_logp, t.update};
+void write_phase_times(nlohmann::json& rec, const RunContext& ctx, const RolloutStats& gen, double scoring_seconds,
+                       const PassTimes& t) {
+  std::vector<double> v = {gen.seconds - gen.decode_seconds, gen.decode_seconds, scoring_seconds, t.old_logp, t.ref_logp,
+                           t.update};
   ctx.run.world.allreduce(v, ReduceOp::max);
   const char* names[] = {"time/prefill_s", "time/decode_s", "time/rewards_s", "time/old_logp_s", "time/ref_logp_s",
                          "time/update_s"};
@@ -262,18 +359,12 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
   const GrpoConfig& g = run.g;
   const auto t_start = std::chrono::steady_clock::now();
 
-  // 1-3. This rank's prompts, G completions each with the current policy, scored.
-  SampleRequest request{g.group_size, &g.sampling, run.stream_seed, step.step, &run.weighted, "en"};
-  SampleBatch batch = sample_and_score(*ctx.policy.model, ctx.policy.tokenizer, ctx.run.grid.get(), ctx.run.dp,
-                                       step.batch, request);
-
-  // 4. Group-normalised advantages.
-  std::vector<double> rewards;
-  for (const ScoredRollout& s : batch.scored) rewards.push_back(s.reward);
-  GroupAdvantages adv = group_advantages(rewards, g.group_size, g.scale_rewards);
-  MetricSums rollout = rollout_sums(run.weighted);
-  count_rollouts(batch, adv, run.weighted, rollout);
-  std::vector<TrainSample> samples = train_samples(batch, adv, g.skip_equal_reward_groups);
+  // 1-4. This rank's prompts, G completions each with the current policy, scored, group-normalised
+  //      advantages (with DAPO's dynamic sampling: more prompts until the batch is full of groups
+  //      whose rewards differ).
+  StepRollouts rollouts = sample_step(run, step);
+  MetricSums& rollout = rollouts.sums;
+  std::vector<TrainSample>& samples = rollouts.samples;
   const double rollout_seconds = seconds_since(t_start);
 
   // 5. Log-probs of the sampled tokens under the policy before the update (needed once the policy
@@ -291,7 +382,8 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
 
   // 6. mu passes over the rollout batch, each split into mini-batches; one optimizer step each.
   t_phase = std::chrono::steady_clock::now();
-  MetricSums update({"loss", "kl", "clipped_low", "clipped_high", "entropy", "tokens", "aux", "updates"});
+  MetricSums update({"loss", "kl", "clipped_low", "clipped_high", "entropy", "tokens", "aux", "updates",
+                     "correction_weight", "correction_truncated", "correction_masked", "sequences"});
   UpdateResult last;
   int64_t skipped = 0;
   for (int64_t pass = 0; pass < g.mu; ++pass)
@@ -313,20 +405,25 @@ double grpo_step(const GrpoRun& run, TrainingStep& step) {
   update.allreduce(ctx.run.world);
   update["updates"] = updates;
   nlohmann::json& rec = *step.record;
-  write_metrics(rec, rollout, update, run.weighted);
+  write_metrics(rec, rollout, update, run.weighted, g.rollout_correction);
   run.agreement->write(rec, ctx.run.world);
   rec["grad_norm"] = last.grad_norm;
   rec["lr"] = last.lr;
   rec["updates"] = int64_t(updates);
   rec["skipped_updates"] = skipped;
   rec["rollout_s"] = rollout_seconds;
-  write_phase_times(rec, ctx, batch, {old_logp_seconds, ref_logp_seconds, update_seconds});
+  write_phase_times(rec, ctx, rollouts.stats, rollouts.scoring_seconds, {old_logp_seconds, ref_logp_seconds, update_seconds});
+  if (g.dynamic_sampling) {
+    rec["dynamic_sampling/rounds"] = rollouts.rounds;
+    rec["dynamic_sampling/prompts_drawn"] = rollouts.prompts_drawn;
+    rec["dynamic_sampling/groups_kept"] = rollouts.groups_kept;
+  }
   int64_t trained = 0;
   for (const TrainSample& s : samples) trained += int64_t(s.seq.prompt.size() + s.seq.response.size());
   rec["tokens_trained"] = double(ctx.run.dp.allreduce(trained * g.mu));
-  const double generated = double(ctx.run.dp.allreduce(batch.stats.generated_tokens));  // alike on every stage
+  const double generated = double(ctx.run.dp.allreduce(rollouts.stats.generated_tokens));  // alike on every stage
   rec["tokens_generated"] = generated;
-  rec["rollout_slots"] = ctx.run.world.allreduce(batch.stats.slots, ReduceOp::max);
+  rec["rollout_slots"] = ctx.run.world.allreduce(rollouts.stats.slots, ReduceOp::max);
   return generated;
 }
 

@@ -31,6 +31,11 @@ void run_training_loop(RunContext& ctx, const StageConfig& stage, const std::vec
     s.step = step;
     s.nonfinite = &nonfinite;
     s.record = &record;
+    s.draw_more = [&](int64_t count) {
+      std::vector<const Example*> more;
+      for (int64_t i : sampler.next(count)) more.push_back(&data[size_t(i)]);
+      return more;
+    };
     const double tokens = loop.step(s);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ctx.state.global_step += loop.updates_per_step;

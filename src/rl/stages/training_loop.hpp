@@ -28,6 +28,9 @@ struct TrainingStep {
   int64_t step = 0;                   // 1-based within the stage
   NonFiniteGuard* nonfinite = nullptr;  // record every update of the step here
   nlohmann::json* record = nullptr;     // the step's metrics line (stage, kind, step already set)
+  // More examples from the stage's sampler within the step (DAPO's dynamic sampling); the cursor
+  // saved with the step's checkpoint is after them. Null where nothing more can be drawn.
+  std::function<std::vector<const Example*>(int64_t count)> draw_more;
 };
 
 struct TrainingLoop {
