@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev                     # BLAS for host GEMMs
   libyaml-cpp-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libboost-test-dev
+  python3                             # the code reward's interpreter, run in r1's sandbox
   slurm-wlm munge                     # a real Slurm for the slurm-labelled test (jobs/ scripts)
 )
 missing=()
