@@ -112,10 +112,13 @@ GenerationShape generation_shape(const ModelConfig& m, const StageConfig& s, con
   }
   const int64_t per_rank = ceil_div(requests, g.dp);
   GenerationShape gen;
-  gen.slots = std::max<int64_t>(1, std::min(sampling->batch, per_rank));
+  // sampling.batch 0: every completion at once (a run caps it by the device memory left; the plan
+  // shows the whole demand, so --memory-gib tells whether it fits).
+  gen.slots = std::max<int64_t>(1, sampling->batch > 0 ? std::min(sampling->batch, per_rank) : per_rank);
   gen.capacity = prompt_tokens + sampling->max_new_tokens;
   description = "stage '" + s.display_name() + "' (" + to_string(s.kind) + "): " + std::to_string(gen.slots) +
-                " sequences decoded together per rank (sampling.batch " + std::to_string(sampling->batch) + ", " +
+                " sequences decoded together per rank (sampling.batch " +
+                (sampling->batch > 0 ? std::to_string(sampling->batch) : std::string("0: all")) + ", " +
                 std::to_string(per_rank) + " completions per pipeline) x " + std::to_string(gen.capacity) +
                 " cached positions (" + std::to_string(prompt_tokens) + " prompt + " +
                 std::to_string(sampling->max_new_tokens) + " new)";
