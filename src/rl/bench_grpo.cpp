@@ -6,6 +6,7 @@
 
 #include "engine/update_step.hpp"
 #include "kernels/runtime.hpp"
+#include "rl/bench_stage.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
@@ -14,21 +15,6 @@
 namespace r1 {
 
 namespace {
-
-int64_t grpo_stage_index(const RunConfig& c, const std::string& config_file, const std::string& wanted) {
-  for (size_t i = 0; i < c.stages.size(); ++i) {
-    const StageConfig& s = c.stages[i];
-    const bool named = !wanted.empty() && (s.display_name() == wanted || std::to_string(i) == wanted);
-    if (named) {
-      R1_INPUT_CHECK(s.kind == StageKind::grpo, config_file, ": stage '", s.display_name(), "' is a ", s.kind,
-                     " stage; r1 bench grpo times grpo stages");
-      return int64_t(i);
-    }
-    if (wanted.empty() && s.kind == StageKind::grpo) return int64_t(i);
-  }
-  R1_INPUT_CHECK(false, config_file, ": no ", wanted.empty() ? "grpo" : "'" + wanted + "'", " stage to benchmark");
-  return -1;
-}
 
 // Bytes one decoding round must read for a cache of `slots` sequences: every weight once, and each
 // active sequence's cached keys/values (summed over the rounds of the whole generation).
@@ -50,7 +36,7 @@ BenchGrpoResult bench_grpo(const RecipeInputs& in, const BenchGrpoOptions& o, co
   const RunConfig& c = in.config;
   c.validate(in.config_file);
   R1_INPUT_CHECK(o.steps >= 1 && o.warmup >= 0, "r1 bench grpo: --steps must be >= 1 and --warmup >= 0");
-  StageConfig stage = c.stages[size_t(grpo_stage_index(c, in.config_file, o.stage))];
+  StageConfig stage = c.stages[size_t(bench_stage_index(c, in.config_file, o.stage, {StageKind::grpo}, "r1 bench grpo"))];
   stage.steps = o.warmup + o.steps;
   const GrpoConfig& g = stage.grpo;
 
@@ -81,15 +67,10 @@ BenchGrpoResult bench_grpo(const RecipeInputs& in, const BenchGrpoOptions& o, co
     if (step == o.warmup + 1) ComputeRuntime::reset_device_peak();
     nlohmann::json record = {{"stage", stage.display_name()}, {"kind", "grpo"}, {"step", step}};
     TrainingStep s;
-    for (int64_t i : sampler.next(g.prompts_per_step)) s.batch.push_back(&prompts[size_t(i)]);
+    draw_step_batch(s, sampler, prompts, g.prompts_per_step);
     s.step = step;
     s.nonfinite = &nonfinite;
     s.record = &record;
-    s.draw_more = [&](int64_t count) {
-      std::vector<const Example*> more;
-      for (int64_t i : sampler.next(count)) more.push_back(&prompts[size_t(i)]);
-      return more;
-    };
     world.barrier();
     const auto t0 = std::chrono::steady_clock::now();
     grpo.step(s);

@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "kernels/runtime.hpp"
 #include "model/model_flops.hpp"
+#include "rl/bench_stage.hpp"
 #include "rl/data/epoch_sampler.hpp"
 #include "rl/model_factory.hpp"
 #include "rl/recipe_setup.hpp"
@@ -17,18 +18,8 @@ namespace r1 {
 BenchTrainResult bench_train(const RecipeInputs& in, const BenchTrainOptions& o, const Comm& world) {
   const RunConfig& c = in.config;
   c.validate(in.config_file);
-  // The stage to time.
-  int64_t index = -1;
-  for (size_t i = 0; i < c.stages.size(); ++i) {
-    const StageConfig& s = c.stages[i];
-    bool named = !o.stage.empty() && (s.display_name() == o.stage || std::to_string(i) == o.stage);
-    if (named || (o.stage.empty() && index < 0 && (s.kind == StageKind::pretrain || s.kind == StageKind::sft))) index = int64_t(i);
-  }
-  R1_INPUT_CHECK(index >= 0, in.config_file, ": no ", o.stage.empty() ? "pretrain/sft" : "'" + o.stage + "'",
-                 " stage to benchmark");
-  StageConfig stage = c.stages[size_t(index)];
-  R1_INPUT_CHECK(stage.kind == StageKind::pretrain || stage.kind == StageKind::sft, in.config_file, ": stage '", stage.display_name(),
-                 "' is a ", stage.kind, " stage; r1 bench train times pretrain/sft stages");
+  StageConfig stage = c.stages[size_t(bench_stage_index(c, in.config_file, o.stage, {StageKind::pretrain, StageKind::sft},
+                                                          "r1 bench train"))];
   if (o.batch_per_rank > 0) stage.batch_size = o.batch_per_rank * (world.size() / c.parallel.pp);
   if (o.global_batch > 0) stage.batch_size = o.global_batch;
   stage.micro_batch_size =

@@ -25,37 +25,13 @@ using namespace r1::test;
 
 namespace {
 
-const char* kMoeModel = R"(
-architecture: deepseek_v3
-vocab_size: 64
-hidden_size: 32
-intermediate_size: 48
-num_hidden_layers: 3
-num_attention_heads: 2
-q_lora_rank: 16
-kv_lora_rank: 16
-qk_nope_head_dim: 8
-qk_rope_head_dim: 4
-v_head_dim: 8
-n_routed_experts: 8
-n_shared_experts: 1
-num_experts_per_tok: 2
-moe_intermediate_size: 16
-n_group: 4
-topk_group: 2
-first_k_dense_replace: 1
-num_nextn_predict_layers: 0
-max_position_embeddings: 64
-initializer_range: 0.2
-)";
-
 constexpr int64_t kPrompts = 4, kGroup = 4, kNewTokens = 6, kPromptTokens = 5;
 
 // One GRPO step of a fresh policy; returns the step's record.
 nlohmann::json one_step(const Comm& comm, int64_t mu, const std::function<void(GrpoConfig&)>& adjust = {},
                         int64_t* drawn = nullptr) {
   RunConfig rc;
-  read_config(ConfigSource{"<model>", kMoeModel, {}}, rc.model);
+  read_config(ConfigSource{"<model>", tiny_moe_model_yaml(), {}}, rc.model);
   StageConfig stage;
   stage.kind = StageKind::grpo;
   stage.steps = 1;
@@ -71,11 +47,8 @@ nlohmann::json one_step(const Comm& comm, int64_t mu, const std::function<void(G
   if (adjust) adjust(stage.grpo);
   rc.stages.push_back(stage);
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});  // end-of-sequence id >= 64: never sampled
-  RunContext ctx(rc, "<test>", comm, comm, tok);
-  ctx.run.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
-  ctx.run.dp = ctx.run.grid->dp();
-  ctx.policy.model = make_rank_model(ctx, rc.model);
-  ctx.policy.model->init_weights(7);
+  std::unique_ptr<RunContext> owned = host_run_context(rc, comm, tok, 7);
+  RunContext& ctx = *owned;
   std::vector<Example> prompts(static_cast<size_t>(4 * kPrompts));  // the step's and three more batches
   for (int64_t i = 0; i < 4 * kPrompts; ++i) {
     CounterRng rng({21, uint64_t(i)});

@@ -22,48 +22,18 @@ using namespace r1::test;
 
 namespace {
 
-const char* kMoeModel = R"(
-architecture: deepseek_v3
-vocab_size: 64
-hidden_size: 32
-intermediate_size: 48
-num_hidden_layers: 3
-num_attention_heads: 2
-q_lora_rank: 16
-kv_lora_rank: 16
-qk_nope_head_dim: 8
-qk_rope_head_dim: 4
-v_head_dim: 8
-n_routed_experts: 8
-n_shared_experts: 1
-num_experts_per_tok: 2
-moe_intermediate_size: 16
-n_group: 4
-topk_group: 2
-first_k_dense_replace: 1
-router_bias_update_speed: 0.01
-seq_aux_loss_alpha: 0.01
-num_nextn_predict_layers: 0
-max_position_embeddings: 64
-initializer_range: 0.2
-)";
-
 struct Setup {
   RunConfig rc;
   Tokenizer tok = Tokenizer::train_bpe({"a b c"}, 260, {"<|endoftext|>"});
   std::unique_ptr<RunContext> ctx;
   std::vector<Example> examples;  // this rank's share
   explicit Setup(const Comm& comm) {
-    read_config(ConfigSource{"<model>", kMoeModel, {}}, rc.model);
+    read_config(ConfigSource{"<model>", tiny_moe_model_yaml(), {}}, rc.model);
     StageConfig stage;
     stage.kind = StageKind::grpo;
     stage.optim.grad_clip = 0;
     rc.stages.push_back(stage);
-    ctx = std::make_unique<RunContext>(rc, "<test>", comm, comm, tok);
-    ctx->run.grid = make_run_grid(rc, rc.model, comm, Device::host, "<test>");
-    ctx->run.dp = ctx->run.grid->dp();
-    ctx->policy.model = make_rank_model(*ctx, rc.model);
-    ctx->policy.model->init_weights(7);
+    ctx = host_run_context(rc, comm, tok, 7);
     CounterRng rng({17, uint64_t(comm.rank())});
     for (int i = 0; i < 6; ++i) {
       Example e;

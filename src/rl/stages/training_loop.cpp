@@ -9,6 +9,15 @@
 
 namespace r1 {
 
+void draw_step_batch(TrainingStep& step, EpochSampler& sampler, const std::vector<Example>& data, int64_t count) {
+  step.draw_more = [&sampler, &data](int64_t n) {
+    std::vector<const Example*> out;
+    for (int64_t i : sampler.next(n)) out.push_back(&data[size_t(i)]);
+    return out;
+  };
+  step.batch = step.draw_more(count);
+}
+
 void run_training_loop(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& data,
                        uint64_t sampler_seed, const TrainingLoop& loop) {
   const std::string name = stage.display_name();
@@ -27,15 +36,10 @@ void run_training_loop(RunContext& ctx, const StageConfig& stage, const std::vec
     const auto t0 = std::chrono::steady_clock::now();
     nlohmann::json record = {{"stage", name}, {"kind", loop.kind}, {"step", step}};
     TrainingStep s;
-    for (int64_t i : sampler.next(loop.batch)) s.batch.push_back(&data[size_t(i)]);
+    draw_step_batch(s, sampler, data, loop.batch);
     s.step = step;
     s.nonfinite = &nonfinite;
     s.record = &record;
-    s.draw_more = [&](int64_t count) {
-      std::vector<const Example*> more;
-      for (int64_t i : sampler.next(count)) more.push_back(&data[size_t(i)]);
-      return more;
-    };
     const double tokens = loop.step(s);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ctx.state.global_step += loop.updates_per_step;

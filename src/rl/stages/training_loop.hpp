@@ -45,6 +45,10 @@ struct TrainingLoop {
   std::function<std::string(const nlohmann::json& record)> progress;
 };
 
+// Fills step.batch with the next `count` examples of `sampler` over `data`, and step.draw_more with
+// further draws from the same sampler (the stage loop and `r1 bench grpo`).
+void draw_step_batch(TrainingStep& step, EpochSampler& sampler, const std::vector<Example>& data, int64_t count);
+
 // Runs stage.steps steps over `data` (the sampler's seed: `sampler_seed`).
 void run_training_loop(RunContext& ctx, const StageConfig& stage, const std::vector<Example>& data,
                        uint64_t sampler_seed, const TrainingLoop& loop);
